@@ -1,0 +1,57 @@
+//! The wire contract between the Brewdeck desktop and a plant control server.
+//!
+//! Both levels of `PROTOCOL.md` live here: level 0 (what existing control servers speak) and
+//! level 1 (catalog, `seq`, resume, commands over the socket). Decoding is lenient where the
+//! protocol says so: unknown message types decode to `Unknown`, unknown fields are ignored,
+//! `retryAfter`/`retry_after` and `activeStreams`/`active_streams` both decode, and timestamps
+//! without an offset (as some level-0 servers send) are read as UTC.
+
+mod bindings;
+mod catalog;
+mod client;
+mod error;
+mod ids;
+mod server;
+mod time;
+mod value;
+
+pub use bindings::{typescript_bindings, Binding};
+pub use catalog::{Endpoint, EndpointKind, Limits};
+pub use client::{Action, AlarmAck, ClientMessage, Command, CommandRequest, Hello, Subscription};
+pub use error::ProtocolError;
+pub use ids::{AlarmId, CommandId, EndpointId, Id, Seq};
+pub use server::{
+    Alarm, AlarmState, CommandRecord, CommandState, CommandStatus, Connected, ErrorCode, Heartbeat,
+    Pong, Reconnect, Resumed, ServerError, ServerMessage, Severity, Snapshot, Telemetry,
+};
+pub use time::Timestamp;
+pub use value::{Quality, Value};
+
+/// The level-1 protocol name, advertised in `connected.protocols` and echoed in `hello`.
+pub const PROTOCOL_V1: &str = "brewdeck.v1";
+
+/// Decodes one text frame sent by a server.
+pub fn decode_server(text: &str) -> Result<ServerMessage, ProtocolError> {
+    serde_json::from_str(text).map_err(ProtocolError::from)
+}
+
+/// Decodes one text frame sent by a client.
+pub fn decode_client(text: &str) -> Result<ClientMessage, ProtocolError> {
+    serde_json::from_str(text).map_err(ProtocolError::from)
+}
+
+/// Encodes any message as the JSON text of one frame.
+pub fn encode<T: serde::Serialize>(message: &T) -> Result<String, ProtocolError> {
+    serde_json::to_string(message).map_err(ProtocolError::from)
+}
+
+/// The `type` field of a frame, for logging frames that decoded to `Unknown`.
+/// Returns `None` when the frame is not a JSON object with a string `type`.
+pub fn peek_type(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Peek {
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    serde_json::from_str::<Peek>(text).ok().map(|p| p.kind)
+}

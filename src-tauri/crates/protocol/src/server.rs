@@ -1,0 +1,287 @@
+use crate::catalog::Endpoint;
+use crate::client::Action;
+use crate::ids::{AlarmId, CommandId, EndpointId, Seq};
+use crate::time::Timestamp;
+use crate::value::{Quality, Value};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Every message a server sends, tagged by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    Connected(Connected),
+    Telemetry(Telemetry),
+    CommandStatus(CommandStatus),
+    Alarm(Alarm),
+    Pong(Pong),
+    Heartbeat(Heartbeat),
+    Error(ServerError),
+    Reconnect(Reconnect),
+    /// Level 1.
+    Snapshot(Snapshot),
+    /// Level 1.
+    Resumed(Resumed),
+    /// A type this side does not know: ignored, never an error.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ServerMessage {
+    /// The level-1 sequence number, on `alarm` and `command_status`.
+    pub fn seq(&self) -> Option<Seq> {
+        match self {
+            ServerMessage::Alarm(a) => a.seq,
+            ServerMessage::CommandStatus(c) => c.seq,
+            _ => None,
+        }
+    }
+}
+
+/// The server's first message. A level-1 server lists `brewdeck.v1` in `protocols`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct Connected {
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocols: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_time: Option<Timestamp>,
+    /// The plant's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seq: Option<Seq>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct Telemetry {
+    pub endpoint_id: EndpointId,
+    pub value: Value,
+    pub timestamp: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<Quality>,
+}
+
+/// Where a command is in its life, as a server reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandState {
+    Queued,
+    Sent,
+    Acked,
+    Succeeded,
+    Failed,
+    Rejected,
+}
+
+impl CommandState {
+    /// No later status follows a final one.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            CommandState::Succeeded | CommandState::Failed | CommandState::Rejected
+        )
+    }
+}
+
+/// `command_status`: one step of a command's life.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct CommandStatus {
+    pub command_id: CommandId,
+    pub status: CommandState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual_value: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<Timestamp>,
+    /// Why it was rejected or failed (an interlock's name, `expired`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Level 1: which endpoint and action, so any client can follow any command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_id: Option<EndpointId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<Action>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<Seq>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum AlarmState {
+    Active,
+    Cleared,
+}
+
+/// `alarm`: an alarm raised, cleared or acknowledged. Level 0 sends only the first four fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct Alarm {
+    pub alarm_id: AlarmId,
+    pub severity: Severity,
+    pub message: String,
+    pub timestamp: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_id: Option<EndpointId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<AlarmState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acked: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acked_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acked_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<Seq>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct Pong {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct Heartbeat {
+    pub timestamp: Timestamp,
+    #[serde(
+        default,
+        alias = "active_streams",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub active_streams: Option<u64>,
+}
+
+/// `error`: something the server refused or could not do. `code` is one of [`ErrorCode`]'s
+/// names for a level-1 server, anything (or nothing) for level 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct ServerError {
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recoverable: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+}
+
+/// The `error.code` values `brewdeck-plant` sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// More messages per second than the server allows; the message was dropped.
+    RateLimited,
+    /// More subscriptions than the server allows; the subscribe was refused.
+    TooManySubscriptions,
+    /// A frame larger than the server reads; the socket is closed.
+    FrameTooLarge,
+    /// More connections than the server serves; the socket is closed.
+    TooManyConnections,
+    /// The client fell too far behind the live stream; it is closed so it can resume.
+    SlowConsumer,
+    /// A frame that is not a known message.
+    BadMessage,
+    /// An `alarm_ack` for an alarm the server does not have.
+    UnknownAlarm,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::TooManySubscriptions => "too_many_subscriptions",
+            ErrorCode::FrameTooLarge => "frame_too_large",
+            ErrorCode::TooManyConnections => "too_many_connections",
+            ErrorCode::SlowConsumer => "slow_consumer",
+            ErrorCode::BadMessage => "bad_message",
+            ErrorCode::UnknownAlarm => "unknown_alarm",
+        }
+    }
+}
+
+/// `reconnect`: the server asks the client to come back after `retryAfter` seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct Reconnect {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(
+        default,
+        alias = "retry_after",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retry_after: Option<f64>,
+}
+
+/// A command as a level-1 `snapshot` lists it: what was asked and where it is now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct CommandRecord {
+    pub command_id: CommandId,
+    pub endpoint_id: EndpointId,
+    pub action: Action,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+    pub status: CommandState,
+    pub issued_at: Timestamp,
+    pub expires_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual_value: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The `seq` of its latest status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<Seq>,
+}
+
+/// Level 1: the whole current state, after `hello` (and after any replay).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
+pub struct Snapshot {
+    pub catalog: Vec<Endpoint>,
+    pub values: Vec<Telemetry>,
+    /// Alarms still active or not yet acknowledged.
+    pub alarms: Vec<Alarm>,
+    /// Commands not yet final, and those that ended recently.
+    pub commands: Vec<CommandRecord>,
+    /// The server's last `seq` when the snapshot was taken.
+    pub seq: Seq,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plant: Option<String>,
+}
+
+/// Level 1: the replay asked by `hello.lastSeq` is over. `complete` is false when the server's
+/// history no longer reached back to `lastSeq`: events may have been missed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Resumed {
+    pub from_seq: Seq,
+    pub to_seq: Seq,
+    pub complete: bool,
+}
