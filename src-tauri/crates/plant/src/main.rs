@@ -1,1 +1,161 @@
-fn main() {}
+//! `brewdeck-plant`: run the reference plant server standalone.
+//!
+//! Prints the bound address (`127.0.0.1:PORT`) alone on the first line of stdout, so scripts
+//! can listen on port 0 and read where it went; logs go to stderr.
+
+use brewdeck_plant::{start, ClientLimits, Flood, PlantConfig};
+use brewdeck_protocol::Token;
+use clap::Parser;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "brewdeck-plant",
+    version,
+    about = "Reference plant control server with a simulated brewery"
+)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port (printed on stdout).
+    #[arg(long, default_value = "127.0.0.1:8765")]
+    listen: SocketAddr,
+    /// Bearer token clients must present. Visible to other local users in the process list:
+    /// prefer --token-file or BREWDECK_PLANT_TOKEN.
+    #[arg(
+        long,
+        env = "BREWDECK_PLANT_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "token_file"
+    )]
+    token: Option<String>,
+    /// File holding the bearer token (surrounding whitespace ignored).
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// Serve /admin/* (alarm, drop, stall, unstall, stats) to loopback peers.
+    #[arg(long)]
+    admin: bool,
+    /// Seed of the simulation: the same seed gives the same plant behaviour.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Number of fermenters (1 to 8).
+    #[arg(long, default_value_t = 4)]
+    fermenters: usize,
+    /// Simulation steps per second; every analog value is published at each step.
+    #[arg(long, default_value_t = 4.0)]
+    telemetry_hz: f64,
+    /// Plant name shown to clients.
+    #[arg(long, default_value = "Brewdeck demo brewery")]
+    name: String,
+    /// Seconds between heartbeats.
+    #[arg(long, default_value_t = 15.0)]
+    heartbeat_secs: f64,
+    /// Alarm and command events kept for resume.
+    #[arg(long, default_value_t = 10_000)]
+    history: usize,
+    /// Most concurrent client connections.
+    #[arg(long, default_value_t = 256)]
+    max_connections: usize,
+    /// Most messages per second one client may send.
+    #[arg(long, default_value_t = 20.0)]
+    rate_limit: f64,
+    /// Flood mode: this many extra endpoints ...
+    #[arg(long, requires = "flood_rate")]
+    flood_endpoints: Option<usize>,
+    /// ... each updated this many times a second.
+    #[arg(long, requires = "flood_endpoints")]
+    flood_rate: Option<f64>,
+}
+
+fn token(args: &Args) -> Result<Token, String> {
+    let text = match (&args.token, &args.token_file) {
+        (Some(t), _) => t.clone(),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?,
+        (None, None) => {
+            return Err(
+                "a token is required: --token-file PATH, BREWDECK_PLANT_TOKEN or --token".into(),
+            )
+        }
+    };
+    Token::new(text).ok_or_else(|| "the token is empty".to_owned())
+}
+
+fn seconds(name: &str, s: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(s)
+        .map_err(|_| format!("{name} must be a positive number of seconds"))
+}
+
+fn config(args: &Args) -> Result<PlantConfig, String> {
+    let mut config = PlantConfig::new(args.listen, token(args)?);
+    if args.telemetry_hz.is_nan() || args.telemetry_hz <= 0.0 {
+        return Err("--telemetry-hz must be above zero".into());
+    }
+    config.name = args.name.clone();
+    config.admin = args.admin;
+    config.seed = args.seed;
+    config.fermenters = args.fermenters;
+    config.tick = seconds("1 / --telemetry-hz", 1.0 / args.telemetry_hz)?;
+    config.heartbeat = seconds("--heartbeat-secs", args.heartbeat_secs)?;
+    config.history = args.history;
+    config.limits = ClientLimits {
+        max_connections: args.max_connections,
+        messages_per_second: args.rate_limit,
+        message_burst: (args.rate_limit * 5.0).max(1.0),
+        ..ClientLimits::default()
+    };
+    if let (Some(endpoints), Some(rate_hz)) = (args.flood_endpoints, args.flood_rate) {
+        config.flood = Some(Flood { endpoints, rate_hz });
+    }
+    Ok(config)
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    let config = match config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("brewdeck-plant: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let plant = match start(config).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("brewdeck-plant: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "{}", plant.local_addr());
+    let _ = stdout.flush();
+    wait_for_stop().await;
+    tracing::info!("stopping: clients are told to reconnect");
+    plant.shutdown().await;
+    ExitCode::SUCCESS
+}

@@ -13,6 +13,7 @@ mod error;
 mod ids;
 mod server;
 mod time;
+mod token;
 mod value;
 
 pub use bindings::{typescript_bindings, Binding};
@@ -25,6 +26,7 @@ pub use server::{
     Pong, Reconnect, Resumed, ServerError, ServerMessage, Severity, Snapshot, Telemetry,
 };
 pub use time::Timestamp;
+pub use token::Token;
 pub use value::{Quality, Value};
 
 /// The level-1 protocol name, advertised in `connected.protocols` and echoed in `hello`.

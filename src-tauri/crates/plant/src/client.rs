@@ -1,0 +1,539 @@
+//! One client's WebSocket session: its subscriptions, its limits, and the live stream
+//! filtered for it.
+
+use crate::shared::{until, ConnectionSlot, Shared};
+use crate::state::ClientInfo;
+use crate::state::{Event, Submitted, SubscriptionCounts, Topic};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use brewdeck_protocol::{
+    decode_client, encode, ClientMessage, CommandId, Connected, EndpointId, ErrorCode, Heartbeat,
+    Pong, Reconnect, ServerError, ServerMessage, Subscription, Timestamp, PROTOCOL_V1,
+};
+use futures_util::{SinkExt, StreamExt};
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
+use tokio::time::{Duration, Instant};
+
+/// Most live events written before one flush.
+const BATCH: usize = 512;
+
+/// WebSocket close codes (RFC 6455 §7.4.1).
+const CLOSE_TOO_BIG: u16 = 1009;
+const CLOSE_RESTART: u16 = 1012;
+const CLOSE_TRY_LATER: u16 = 1013;
+
+fn server_text(message: &ServerMessage) -> Utf8Bytes {
+    Utf8Bytes::from(encode(message).unwrap_or_default())
+}
+
+fn error_text(code: ErrorCode, message: impl Into<String>, recoverable: bool) -> Utf8Bytes {
+    server_text(&ServerMessage::Error(ServerError {
+        message: message.into(),
+        code: Some(code.as_str().to_owned()),
+        recoverable: Some(recoverable),
+        timestamp: Some(Timestamp::now()),
+    }))
+}
+
+/// What a client follows.
+#[derive(Debug, Default)]
+struct Subscriptions {
+    telemetry: HashSet<EndpointId>,
+    alarms: bool,
+    commands: HashSet<CommandId>,
+    all_commands: bool,
+}
+
+impl Subscriptions {
+    fn count(&self) -> usize {
+        self.telemetry.len() + self.commands.len() + usize::from(self.alarms)
+    }
+
+    /// Level-1 clients get every `alarm` and `command_status`: their `seq` stream is whole, so
+    /// a gap always means something was lost. Telemetry is only what was subscribed.
+    fn wants(&self, topic: &Topic, level1: bool) -> bool {
+        match topic {
+            Topic::Telemetry(id) => self.telemetry.contains(id),
+            Topic::Alarm => level1 || self.alarms,
+            Topic::Command(id) => level1 || self.all_commands || self.commands.contains(id),
+        }
+    }
+
+    fn counts(&self) -> SubscriptionCounts {
+        SubscriptionCounts {
+            telemetry: self.telemetry.len(),
+            alarms: self.alarms,
+            commands: self.commands.len(),
+            all_commands: self.all_commands,
+        }
+    }
+}
+
+/// A token bucket for the client's message rate.
+#[derive(Debug)]
+struct RateLimit {
+    tokens: f64,
+    rate: f64,
+    burst: f64,
+    last: Instant,
+    warned: Option<Instant>,
+}
+
+impl RateLimit {
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Say so at most once a second, so a flood is not answered by a flood.
+    fn should_warn(&mut self) -> bool {
+        let now = Instant::now();
+        match self.warned {
+            Some(t) if now.duration_since(t) < Duration::from_secs(1) => false,
+            _ => {
+                self.warned = Some(now);
+                true
+            }
+        }
+    }
+}
+
+/// How a session ends.
+enum End {
+    /// The peer closed or the socket failed.
+    Gone,
+    /// We close with a code and reason, after any messages already queued.
+    Close(u16, &'static str),
+    /// Admin drop: no close handshake at all.
+    Abrupt,
+    /// Graceful shutdown: `reconnect`, then close.
+    Shutdown,
+}
+
+struct Session {
+    shared: Arc<Shared>,
+    key: u64,
+    client_id: String,
+    level1: bool,
+    subs: Subscriptions,
+    rate: RateLimit,
+    stream: broadcast::Receiver<Arc<Event>>,
+    /// Replies to this client alone, written before any live event.
+    out: Vec<Utf8Bytes>,
+}
+
+pub(crate) async fn serve(
+    shared: Arc<Shared>,
+    socket: WebSocket,
+    peer: SocketAddr,
+    slot: ConnectionSlot,
+) {
+    let key = shared.next_client_key();
+    let client_id = format!("client-{key}");
+    let limits = shared.config.limits;
+    let (connected, stream) = {
+        let mut state = shared.lock();
+        state.register(
+            key,
+            ClientInfo {
+                client_id: client_id.clone(),
+                peer: peer.to_string(),
+                ..ClientInfo::default()
+            },
+        );
+        let connected = ServerMessage::Connected(Connected {
+            client_id: client_id.clone(),
+            protocols: Some(vec![PROTOCOL_V1.to_owned()]),
+            server_time: Some(Timestamp::now()),
+            plant: Some(state.name().to_owned()),
+            last_seq: Some(state.last_seq()),
+        });
+        (connected, state.follow())
+    };
+    tracing::info!(client = %client_id, %peer, "client connected");
+    let mut session = Session {
+        shared: shared.clone(),
+        key,
+        client_id: client_id.clone(),
+        level1: false,
+        subs: Subscriptions::default(),
+        rate: RateLimit {
+            tokens: limits.message_burst,
+            rate: limits.messages_per_second,
+            burst: limits.message_burst,
+            last: Instant::now(),
+            warned: None,
+        },
+        stream,
+        out: vec![server_text(&connected)],
+    };
+    let end = session.run(socket).await;
+    shared.lock().unregister(key);
+    tracing::info!(client = %client_id, end = end, "client disconnected");
+    drop(slot);
+}
+
+impl Session {
+    async fn run(&mut self, socket: WebSocket) -> &'static str {
+        let (mut sink, mut incoming) = socket.split();
+        let mut shutdown = self.shared.signals.shutdown.subscribe();
+        let mut stall = self.shared.signals.stall.subscribe();
+        let mut drop_all = self.shared.signals.drop_all.subscribe();
+        let period = self.shared.config.heartbeat;
+        let mut heartbeat = tokio::time::interval_at(Instant::now() + period, period);
+        let mut stalled = false;
+
+        let end = loop {
+            if !self.out.is_empty() {
+                let mut failed = false;
+                for text in self.out.drain(..) {
+                    if sink.feed(Message::Text(text)).await.is_err() {
+                        failed = true;
+                        break;
+                    }
+                }
+                if failed || sink.flush().await.is_err() {
+                    break End::Gone;
+                }
+            }
+            if stalled {
+                // Half-open: hold the socket but touch it no more until unstalled.
+                stalled = false;
+                tokio::select! {
+                    _ = until(&mut stall, false) => continue,
+                    _ = until(&mut shutdown, true) => break End::Shutdown,
+                    _ = drop_all.changed() => break End::Abrupt,
+                }
+            }
+            tokio::select! {
+                biased;
+                _ = until(&mut shutdown, true) => break End::Shutdown,
+                _ = drop_all.changed() => break End::Abrupt,
+                _ = until(&mut stall, true) => stalled = true,
+                frame = incoming.next() => match frame {
+                    None | Some(Err(_)) => break End::Gone,
+                    Some(Ok(Message::Close(_))) => break End::Gone,
+                    Some(Ok(Message::Text(text))) => {
+                        // What was published before this message goes out under the
+                        // subscriptions it was published under: a subscribe covers exactly
+                        // the events after it.
+                        if let Some(end) = self.drain(&mut sink, None).await {
+                            break end;
+                        }
+                        if let Some(end) = self.on_text(text.as_str()) {
+                            break end;
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        self.out.push(error_text(ErrorCode::BadMessage, "binary frames are not part of the protocol", true));
+                    }
+                    // Ping is answered by the socket itself.
+                    Some(Ok(_)) => {}
+                },
+                event = self.stream.recv() => match event {
+                    Ok(event) => {
+                        if let Some(end) = self.drain(&mut sink, Some(event)).await {
+                            break end;
+                        }
+                    }
+                    Err(RecvError::Lagged(missed)) => break self.too_slow(missed),
+                    Err(RecvError::Closed) => break End::Shutdown,
+                },
+                _ = heartbeat.tick() => {
+                    self.out.push(server_text(&ServerMessage::Heartbeat(Heartbeat {
+                        timestamp: Timestamp::now(),
+                        active_streams: Some(self.shared.connections() as u64),
+                    })));
+                }
+            }
+        };
+
+        match end {
+            End::Gone => "peer gone",
+            End::Abrupt => "dropped by admin",
+            End::Close(code, reason) => {
+                let _ = self.write_out_and_close(&mut sink, code, reason).await;
+                reason
+            }
+            End::Shutdown => {
+                self.out
+                    .push(server_text(&ServerMessage::Reconnect(Reconnect {
+                        reason: Some("plant server shutting down".to_owned()),
+                        retry_after: Some(self.shared.config.shutdown_retry_after),
+                    })));
+                let _ = self
+                    .write_out_and_close(&mut sink, CLOSE_RESTART, "server shutting down")
+                    .await;
+                "server shutting down"
+            }
+        }
+    }
+
+    async fn write_out_and_close<S>(
+        &mut self,
+        sink: &mut S,
+        code: u16,
+        reason: &'static str,
+    ) -> Result<(), axum::Error>
+    where
+        S: futures_util::Sink<Message, Error = axum::Error> + Unpin,
+    {
+        for text in self.out.drain(..) {
+            sink.feed(Message::Text(text)).await?;
+        }
+        let frame = CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        };
+        sink.send(Message::Close(Some(frame))).await?;
+        // Give the peer a moment to answer the close; it may already be gone.
+        let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+        Ok(())
+    }
+
+    /// Writes `first` and every event already waiting (those this client follows), then
+    /// flushes once.
+    async fn drain<S>(&mut self, sink: &mut S, first: Option<Arc<Event>>) -> Option<End>
+    where
+        S: futures_util::Sink<Message, Error = axum::Error> + Unpin,
+    {
+        let mut next = first;
+        let mut written = 0usize;
+        loop {
+            let event = match next.take() {
+                Some(e) => e,
+                None => match self.stream.try_recv() {
+                    Ok(e) => e,
+                    Err(TryRecvError::Lagged(missed)) => return Some(self.too_slow(missed)),
+                    Err(_) => break,
+                },
+            };
+            if self.subs.wants(&event.topic, self.level1) {
+                if sink.feed(Message::Text(event.text.clone())).await.is_err() {
+                    return Some(End::Gone);
+                }
+                written += 1;
+                if written % BATCH == 0 && sink.flush().await.is_err() {
+                    return Some(End::Gone);
+                }
+            }
+        }
+        if written % BATCH != 0 && sink.flush().await.is_err() {
+            return Some(End::Gone);
+        }
+        None
+    }
+
+    fn too_slow(&mut self, missed: u64) -> End {
+        tracing::warn!(client = %self.client_id, missed, "client too slow, closing it");
+        self.out.push(error_text(
+            ErrorCode::SlowConsumer,
+            format!("fell {missed} events behind the live stream; reconnect and resume"),
+            true,
+        ));
+        End::Close(CLOSE_TRY_LATER, "slow consumer")
+    }
+
+    fn on_text(&mut self, text: &str) -> Option<End> {
+        let limits = self.shared.config.limits;
+        if text.len() > limits.max_frame_bytes {
+            self.out.push(error_text(
+                ErrorCode::FrameTooLarge,
+                format!(
+                    "frame of {} bytes is over the limit of {}",
+                    text.len(),
+                    limits.max_frame_bytes
+                ),
+                false,
+            ));
+            return Some(End::Close(CLOSE_TOO_BIG, "frame too large"));
+        }
+        if let Some(c) = self.shared.lock().client_mut(self.key) {
+            c.messages_received += 1;
+        }
+        if !self.rate.take() {
+            if self.rate.should_warn() {
+                self.out.push(error_text(
+                    ErrorCode::RateLimited,
+                    format!(
+                        "over {} messages per second: messages dropped",
+                        limits.messages_per_second
+                    ),
+                    true,
+                ));
+            }
+            return None;
+        }
+        // Seed 003's clients type a bare `ping` into wscat.
+        if text.trim() == "ping" {
+            self.out.push(server_text(&ServerMessage::Pong(Pong {
+                timestamp: Some(Timestamp::now()),
+            })));
+            return None;
+        }
+        let message = match decode_client(text) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::debug!(client = %self.client_id, error = %e, "bad message");
+                self.out
+                    .push(error_text(ErrorCode::BadMessage, e.to_string(), true));
+                return None;
+            }
+        };
+        match message {
+            ClientMessage::Subscribe(sub) => self.subscribe(sub),
+            ClientMessage::Unsubscribe(sub) => self.unsubscribe(sub),
+            ClientMessage::Ping => {
+                self.out.push(server_text(&ServerMessage::Pong(Pong {
+                    timestamp: Some(Timestamp::now()),
+                })));
+            }
+            ClientMessage::Hello(hello) => {
+                if hello.protocol != PROTOCOL_V1 {
+                    self.out.push(error_text(
+                        ErrorCode::BadMessage,
+                        format!(
+                            "unsupported protocol {:?}; this server speaks {PROTOCOL_V1}",
+                            hello.protocol
+                        ),
+                        true,
+                    ));
+                } else {
+                    self.hello(hello.last_seq);
+                }
+            }
+            ClientMessage::Command(command) => {
+                let submitted = self.shared.lock().submit(command);
+                if let Submitted::Repeat { status, .. } = submitted {
+                    // Same id, same command: its current status, to the asker only.
+                    self.out.push(status);
+                }
+            }
+            ClientMessage::AlarmAck(ack) => {
+                let result = self
+                    .shared
+                    .lock()
+                    .acknowledge(&ack.alarm_id, &self.client_id);
+                if let Err(e) = result {
+                    self.out
+                        .push(error_text(ErrorCode::UnknownAlarm, e.to_string(), true));
+                }
+            }
+            ClientMessage::Unknown => {
+                tracing::debug!(client = %self.client_id, kind = ?brewdeck_protocol::peek_type(text), "unknown message type ignored");
+            }
+        }
+        None
+    }
+
+    /// Level 1 from now on: the replay after `last_seq`, `resumed`, then the snapshot, and the
+    /// live stream from exactly that point.
+    fn hello(&mut self, last_seq: Option<u64>) {
+        self.level1 = true;
+        let mut state = self.shared.lock();
+        if let Some(c) = state.client_mut(self.key) {
+            c.level = 1;
+        }
+        if let Some(last_seq) = last_seq {
+            let (events, resumed) = state.replay(last_seq);
+            self.out.extend(events);
+            self.out.push(server_text(&ServerMessage::Resumed(resumed)));
+        }
+        self.out.push(state.snapshot_text());
+        // Everything already buffered is older than the snapshot: start over from here.
+        self.stream = state.follow();
+    }
+
+    fn subscribe(&mut self, sub: Subscription) {
+        let max = self.shared.config.limits.max_subscriptions;
+        let added = match &sub {
+            Subscription::Telemetry { endpoint_ids } => endpoint_ids
+                .iter()
+                .collect::<HashSet<_>>()
+                .iter()
+                .filter(|id| !self.subs.telemetry.contains(**id))
+                .count(),
+            Subscription::Alarms => usize::from(!self.subs.alarms),
+            Subscription::Commands { command_ids } => command_ids
+                .iter()
+                .collect::<HashSet<_>>()
+                .iter()
+                .filter(|id| !self.subs.commands.contains(**id))
+                .count(),
+        };
+        if self.subs.count() + added > max {
+            self.out.push(error_text(
+                ErrorCode::TooManySubscriptions,
+                format!("at most {max} subscriptions per client; this subscribe was refused"),
+                true,
+            ));
+            return;
+        }
+        let channel = match sub {
+            Subscription::Telemetry { endpoint_ids } => {
+                // Each new endpoint's current value at once: a level-0 client has no snapshot,
+                // and a pump that never changes would otherwise never be shown.
+                let new: Vec<EndpointId> = endpoint_ids
+                    .into_iter()
+                    .filter(|id| self.subs.telemetry.insert(id.clone()))
+                    .collect();
+                let current = self.shared.lock().current_values(&new);
+                self.out.extend(current);
+                "telemetry"
+            }
+            Subscription::Alarms => {
+                self.subs.alarms = true;
+                "alarms"
+            }
+            Subscription::Commands { command_ids } => {
+                if command_ids.is_empty() {
+                    self.subs.all_commands = true;
+                }
+                self.subs.commands.extend(command_ids);
+                "commands"
+            }
+        };
+        self.record_subscriptions(Some(channel));
+    }
+
+    fn unsubscribe(&mut self, sub: Subscription) {
+        match sub {
+            Subscription::Telemetry { endpoint_ids } => {
+                for id in &endpoint_ids {
+                    self.subs.telemetry.remove(id);
+                }
+            }
+            Subscription::Alarms => self.subs.alarms = false,
+            Subscription::Commands { command_ids } => {
+                if command_ids.is_empty() {
+                    self.subs.all_commands = false;
+                    self.subs.commands.clear();
+                }
+                for id in &command_ids {
+                    self.subs.commands.remove(id);
+                }
+            }
+        }
+        self.record_subscriptions(None);
+    }
+
+    fn record_subscriptions(&self, subscribed: Option<&str>) {
+        let counts = self.subs.counts();
+        if let Some(c) = self.shared.lock().client_mut(self.key) {
+            c.subscriptions = counts;
+            if let Some(channel) = subscribed {
+                *c.subscribe_messages.entry(channel.to_owned()).or_insert(0) += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+use brewdeck_protocol::Token;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Everything a plant server is started with. `PlantConfig::new(addr, token)` gives the
+/// defaults the binary and the app's demo mode use.
+#[derive(Debug, Clone)]
+pub struct PlantConfig {
+    pub listen: SocketAddr,
+    pub token: Token,
+    /// The plant's name, sent in `connected` and `snapshot`.
+    pub name: String,
+    /// Serve `/admin/*` (to loopback peers only).
+    pub admin: bool,
+    pub seed: u64,
+    pub fermenters: usize,
+    /// Simulation step, and so the telemetry rate: every analog value is published each tick.
+    pub tick: Duration,
+    /// A command moves one stage (queued → sent → acked → executed) per this many ticks.
+    pub command_stage_ticks: u32,
+    pub heartbeat: Duration,
+    /// How many `alarm`/`command_status` events are kept for `hello.lastSeq`.
+    pub history: usize,
+    /// The first `seq` is `seq_start + 1`. `None`: derived from the wall clock, so that a
+    /// restarted server never reuses a number a client already saw.
+    pub seq_start: Option<u64>,
+    /// Seconds a client is told to wait in the `reconnect` sent at graceful shutdown.
+    pub shutdown_retry_after: f64,
+    pub limits: ClientLimits,
+    pub flood: Option<Flood>,
+}
+
+/// Per-client limits. Exceeding one is answered with an `error` whose `code` names it.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientLimits {
+    pub max_connections: usize,
+    /// Telemetry endpoints plus command ids plus the alarm channel.
+    pub max_subscriptions: usize,
+    /// Largest text frame read; a larger one gets `frame_too_large` and the socket is closed.
+    pub max_frame_bytes: usize,
+    /// Sustained client messages per second, and the burst allowed above it.
+    pub messages_per_second: f64,
+    pub message_burst: f64,
+    /// Live events buffered for a client before it counts as too slow and is closed.
+    pub stream_buffer: usize,
+}
+
+impl Default for ClientLimits {
+    fn default() -> Self {
+        ClientLimits {
+            max_connections: 256,
+            max_subscriptions: 4096,
+            max_frame_bytes: 64 * 1024,
+            messages_per_second: 20.0,
+            message_burst: 100.0,
+            stream_buffer: 16 * 1024,
+        }
+    }
+}
+
+/// Flood mode for benchmarks: `endpoints` extra endpoints, each updated `rate_hz` times a second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Flood {
+    pub endpoints: usize,
+    pub rate_hz: f64,
+}
+
+impl PlantConfig {
+    pub fn new(listen: SocketAddr, token: Token) -> Self {
+        PlantConfig {
+            listen,
+            token,
+            name: "Brewdeck demo brewery".to_owned(),
+            admin: false,
+            seed: 1,
+            fermenters: 4,
+            tick: Duration::from_millis(250),
+            command_stage_ticks: 1,
+            heartbeat: Duration::from_secs(15),
+            history: 10_000,
+            seq_start: None,
+            shutdown_retry_after: 2.0,
+            limits: ClientLimits::default(),
+            flood: None,
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The HTTP side of the plant: the WebSocket upgrade at `/ws`, `/health`, the level-0
+//! `POST /api/os/command`, and the admin API when enabled.
+
+use crate::admin;
+use crate::client;
+use crate::shared::Shared;
+use crate::state::Submitted;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use brewdeck_protocol::{Command, CommandId, CommandRequest, ErrorCode, Timestamp};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// How long a level-0 command stays valid when its request names no expiry.
+const DEFAULT_COMMAND_LIFETIME: chrono::Duration = chrono::Duration::seconds(30);
+/// What a client is told to wait when the server is full.
+const FULL_RETRY_AFTER_SECS: u64 = 5;
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let mut router = Router::new()
+        .route("/ws", get(upgrade))
+        .route("/health", get(health))
+        .route("/api/os/command", post(command));
+    if shared.config.admin {
+        router = router.merge(admin::router());
+    }
+    router.with_state(shared)
+}
+
+pub(crate) fn problem(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(json!({ "code": code, "message": message.into() })),
+    )
+        .into_response()
+}
+
+fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|presented| shared.config.token.matches(presented.trim()))
+}
+
+fn unauthorized() -> Response {
+    let mut response = problem(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "missing or wrong bearer token",
+    );
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Bearer"),
+    );
+    response
+}
+
+async fn upgrade(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !authorized(&shared, &headers) {
+        tracing::info!(%peer, "upgrade refused: bad token");
+        return unauthorized();
+    }
+    let Some(slot) = shared.reserve_connection() else {
+        tracing::warn!(%peer, "upgrade refused: server full");
+        let mut response = problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::TooManyConnections.as_str(),
+            format!(
+                "at most {} connections",
+                shared.config.limits.max_connections
+            ),
+        );
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(FULL_RETRY_AFTER_SECS),
+        );
+        return response;
+    };
+    // The socket refuses anything far over the protocol limit outright; frames between the two
+    // limits are read and answered with `frame_too_large`.
+    let hard_limit = shared
+        .config
+        .limits
+        .max_frame_bytes
+        .saturating_mul(4)
+        .max(1 << 20);
+    ws.max_message_size(hard_limit)
+        .max_frame_size(hard_limit)
+        .on_upgrade(move |socket| client::serve(shared, socket, peer, slot))
+}
+
+async fn health(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
+    let state = shared.lock();
+    Json(json!({
+        "status": "ok",
+        "plant": state.name(),
+        "clients": shared.connections(),
+        "lastSeq": state.last_seq(),
+    }))
+}
+
+/// Level 0: a command over HTTP; its status then arrives on the socket as `command_status`.
+async fn command(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if !authorized(&shared, &headers) {
+        return unauthorized();
+    }
+    let request: CommandRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            let e = brewdeck_protocol::ProtocolError::from(e);
+            return problem(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadMessage.as_str(),
+                e.to_string(),
+            );
+        }
+    };
+    let issued_at = request.issued_at.unwrap_or_else(Timestamp::now);
+    let command = Command {
+        command_id: request
+            .command_id
+            .unwrap_or_else(|| CommandId(uuid::Uuid::new_v4().to_string())),
+        endpoint_id: request.endpoint_id,
+        action: request.action,
+        value: request.value,
+        issued_at,
+        expires_at: request
+            .expires_at
+            .unwrap_or(Timestamp(Timestamp::now().0 + DEFAULT_COMMAND_LIFETIME)),
+    };
+    match shared.lock().submit(command) {
+        Submitted::New(record) => (StatusCode::ACCEPTED, Json(record)).into_response(),
+        Submitted::Repeat { record, .. } => (StatusCode::OK, Json(record)).into_response(),
+    }
+}

@@ -1,0 +1,191 @@
+//! Starting and stopping a plant server, and its background tasks.
+
+use crate::config::PlantConfig;
+use crate::error::PlantError;
+use crate::http;
+use crate::shared::{until, Shared};
+use crate::state::PlantState;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+
+/// How long a graceful shutdown waits for clients to take their `reconnect` and go.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// Flood updates are produced in slices this long.
+const FLOOD_SLICE: Duration = Duration::from_millis(10);
+
+/// A plant server running on the current tokio runtime. Dropping it stops it too, without
+/// waiting; `shutdown` stops it gracefully (clients get `reconnect`).
+#[derive(Debug)]
+pub struct RunningPlant {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+fn validate(config: &PlantConfig) -> Result<(), PlantError> {
+    if config.tick.is_zero() {
+        return Err(PlantError::Config("tick must be longer than zero".into()));
+    }
+    if config.heartbeat.is_zero() {
+        return Err(PlantError::Config(
+            "heartbeat must be longer than zero".into(),
+        ));
+    }
+    if !(1..=8).contains(&config.fermenters) {
+        return Err(PlantError::Config("fermenters must be 1 to 8".into()));
+    }
+    let l = &config.limits;
+    if l.max_connections == 0 || l.stream_buffer == 0 || l.max_frame_bytes < 256 {
+        return Err(PlantError::Config(
+            "limits too small to serve anyone".into(),
+        ));
+    }
+    if !(l.messages_per_second > 0.0 && l.message_burst >= 1.0) {
+        return Err(PlantError::Config(
+            "message rate must allow at least one message".into(),
+        ));
+    }
+    if let Some(f) = config.flood {
+        if !(f.rate_hz > 0.0 && f.rate_hz.is_finite()) || f.endpoints == 0 || f.endpoints > 100_000
+        {
+            return Err(PlantError::Config(
+                "flood needs 1 to 100000 endpoints and a positive rate".into(),
+            ));
+        }
+    }
+    if !(config.shutdown_retry_after >= 0.0 && config.shutdown_retry_after.is_finite()) {
+        return Err(PlantError::Config(
+            "shutdown retry-after must be zero or more seconds".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Binds, then serves until shut down.
+pub async fn start(config: PlantConfig) -> Result<RunningPlant, PlantError> {
+    validate(&config)?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| PlantError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| PlantError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let (tx, _) = broadcast::channel(config.limits.stream_buffer);
+    let state = PlantState::new(&config, tx);
+    let shared = Shared::new(config, state);
+
+    let app = http::router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let mut stop = shared.signals.shutdown.subscribe();
+    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = stop.wait_for(|s| *s).await;
+    });
+    let mut tasks = vec![tokio::spawn(async move {
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "plant server stopped with an error");
+        }
+    })];
+    tasks.push(tokio::spawn(simulate(shared.clone())));
+    if shared.config.flood.is_some() {
+        tasks.push(tokio::spawn(flood(shared.clone())));
+    }
+    tracing::info!(%addr, plant = %shared.config.name, admin = shared.config.admin, "plant server listening");
+    Ok(RunningPlant {
+        addr,
+        shared,
+        tasks,
+    })
+}
+
+async fn simulate(shared: Arc<Shared>) {
+    let tick = shared.config.tick;
+    let mut stop = shared.signals.shutdown.subscribe();
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = until(&mut stop, true) => break,
+            _ = interval.tick() => shared.lock().tick(tick),
+        }
+    }
+}
+
+async fn flood(shared: Arc<Shared>) {
+    let Some(flood) = shared.config.flood else {
+        return;
+    };
+    let per_slice = flood.endpoints as f64 * flood.rate_hz * FLOOD_SLICE.as_secs_f64();
+    let mut stop = shared.signals.shutdown.subscribe();
+    let mut interval = tokio::time::interval(FLOOD_SLICE);
+    // Burst to catch up: the rate is per second, whatever the scheduler did to one slice.
+    interval.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let mut owed = 0.0;
+    loop {
+        tokio::select! {
+            _ = until(&mut stop, true) => break,
+            _ = interval.tick() => {
+                owed += per_slice;
+                let count = owed.floor();
+                owed -= count;
+                shared.lock().flood(count as usize);
+            }
+        }
+    }
+}
+
+impl RunningPlant {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `ws://ADDR/ws`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// `http://ADDR`, for `/health`, `/api/os/command` and `/admin/*`.
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn connections(&self) -> usize {
+        self.shared.connections()
+    }
+
+    /// The number of open client connections, as it changes.
+    pub fn watch_connections(&self) -> watch::Receiver<usize> {
+        self.shared.watch_connections()
+    }
+
+    /// Stops accepting, tells every client to `reconnect` after the configured delay, closes
+    /// their sockets and waits (a few seconds at most) for them to go.
+    pub async fn shutdown(mut self) {
+        self.shared.signals.shutdown.send_replace(true);
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, self.shared.all_connections_closed()).await;
+        for task in self.tasks.drain(..) {
+            if tokio::time::timeout(SHUTDOWN_GRACE, task).await.is_err() {
+                tracing::warn!("a plant task did not stop in time");
+            }
+        }
+        tracing::info!(addr = %self.addr, "plant server stopped");
+    }
+
+    /// Resolves when the server is asked to stop (Ctrl-C in the binary, or `shutdown`).
+    pub fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.shared.signals.shutdown.subscribe()
+    }
+}
+
+impl Drop for RunningPlant {
+    fn drop(&mut self) {
+        self.shared.signals.shutdown.send_replace(true);
+    }
+}

@@ -1,0 +1,624 @@
+//! The plant's state: simulator, latest values, alarms, commands and the `seq`'d history.
+//!
+//! One mutex guards it, and every change is published to the live stream while the lock is
+//! held, so "take a snapshot and start following the stream" done under the lock has no gap
+//! and no overlap. Nothing awaits while holding it.
+
+use crate::config::{Flood, PlantConfig};
+use crate::sim::{Brewery, SimConfig, SimEvent};
+use axum::extract::ws::Utf8Bytes;
+use brewdeck_protocol::{
+    encode, Action, Alarm, AlarmId, AlarmState, Command, CommandId, CommandRecord, CommandState,
+    CommandStatus, Endpoint, EndpointId, EndpointKind, Id, Quality, Resumed, Seq, ServerMessage,
+    Severity, Snapshot, Telemetry, Timestamp, Value,
+};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// What a live event is about, so each client can keep only what it follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Topic {
+    Telemetry(EndpointId),
+    Alarm,
+    Command(CommandId),
+}
+
+/// One message of the live stream, encoded once for every client.
+#[derive(Debug)]
+pub(crate) struct Event {
+    pub topic: Topic,
+    pub text: Utf8Bytes,
+}
+
+/// How long a final command is remembered past its expiry. A command id is refused as
+/// `expired` after `expiresAt` anyway, so forgetting it later cannot execute it twice.
+const COMMAND_MEMORY_PAST_EXPIRY: chrono::Duration = chrono::Duration::seconds(60);
+
+#[derive(Debug)]
+struct CommandEntry {
+    record: CommandRecord,
+    /// Ticks until the next stage; meaningless once final.
+    ticks_left: u32,
+    /// The latest `command_status` as sent, to answer a repeated `commandId`.
+    last_status: Utf8Bytes,
+}
+
+/// What became of a submitted command.
+#[derive(Debug, Clone)]
+pub(crate) enum Submitted {
+    /// A new command: its first status went to the stream.
+    New(CommandRecord),
+    /// This `commandId` is known: nothing was done; here is its latest status.
+    Repeat {
+        record: CommandRecord,
+        status: Utf8Bytes,
+    },
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub(crate) enum AckError {
+    #[error("no alarm {0} is known")]
+    Unknown(AlarmId),
+}
+
+/// Per-client figures for `/admin/stats`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ClientInfo {
+    pub client_id: String,
+    pub peer: String,
+    /// 0 until the client says `hello`.
+    pub level: u8,
+    pub subscriptions: SubscriptionCounts,
+    /// `subscribe` messages received, per channel: a client that resubscribes once per
+    /// reconnect has 1 each.
+    pub subscribe_messages: BTreeMap<String, u64>,
+    pub messages_received: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SubscriptionCounts {
+    pub telemetry: usize,
+    pub alarms: bool,
+    pub commands: usize,
+    pub all_commands: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Stats {
+    pub clients: Vec<ClientInfo>,
+    pub executions: BTreeMap<String, u32>,
+    pub last_seq: Seq,
+    pub active_alarms: usize,
+    pub pending_commands: usize,
+}
+
+#[derive(Debug)]
+pub(crate) struct PlantState {
+    name: String,
+    sim: Brewery,
+    catalog: Vec<Endpoint>,
+    index: HashMap<EndpointId, usize>,
+    values: Vec<Option<Telemetry>>,
+    flood_ids: Vec<EndpointId>,
+    flood_cursor: usize,
+    flood_phase: f64,
+    seq: Seq,
+    history: VecDeque<(Seq, Utf8Bytes)>,
+    history_cap: usize,
+    alarms: BTreeMap<u64, Alarm>,
+    conditions: HashMap<String, u64>,
+    next_alarm: u64,
+    commands: HashMap<CommandId, CommandEntry>,
+    pending: VecDeque<CommandId>,
+    executions: BTreeMap<CommandId, u32>,
+    stage_ticks: u32,
+    clients: BTreeMap<u64, ClientInfo>,
+    tx: broadcast::Sender<Arc<Event>>,
+}
+
+fn text(message: &ServerMessage) -> Utf8Bytes {
+    // Our own types always encode; an empty frame would be counted as bad by the client.
+    Utf8Bytes::from(encode(message).unwrap_or_default())
+}
+
+impl PlantState {
+    pub fn new(config: &PlantConfig, tx: broadcast::Sender<Arc<Event>>) -> Self {
+        let sim = Brewery::new(&SimConfig {
+            seed: config.seed,
+            fermenters: config.fermenters,
+        });
+        let mut catalog = sim.catalog().to_vec();
+        let flood_ids = config
+            .flood
+            .map(|f| add_flood(&mut catalog, f))
+            .unwrap_or_default();
+        let index = catalog
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.id.clone(), i))
+            .collect();
+        let seq = config.seq_start.unwrap_or_else(|| {
+            // Microseconds of wall clock: a restarted server continues above every seq it
+            // sent before, and stays below 2^53 for JavaScript until the year 2255.
+            u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0) * 1000
+        });
+        let mut state = PlantState {
+            name: config.name.clone(),
+            values: vec![None; catalog.len()],
+            sim,
+            catalog,
+            index,
+            flood_ids,
+            flood_cursor: 0,
+            flood_phase: 0.0,
+            seq,
+            history: VecDeque::new(),
+            history_cap: config.history.max(1),
+            alarms: BTreeMap::new(),
+            conditions: HashMap::new(),
+            next_alarm: 1,
+            commands: HashMap::new(),
+            pending: VecDeque::new(),
+            executions: BTreeMap::new(),
+            stage_ticks: config.command_stage_ticks.max(1),
+            clients: BTreeMap::new(),
+            tx,
+        };
+        let now = Timestamp::now();
+        for (id, value) in state.sim.values() {
+            state.set_value(&id, value, now);
+        }
+        for id in state.flood_ids.clone() {
+            state.set_value(&id, Value::Number(0.0), now);
+        }
+        state
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn last_seq(&self) -> Seq {
+        self.seq
+    }
+
+    /// A new receiver of the live stream: everything published after this call.
+    pub fn follow(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+
+    fn set_value(
+        &mut self,
+        id: &EndpointId,
+        value: Value,
+        timestamp: Timestamp,
+    ) -> Option<Telemetry> {
+        let i = *self.index.get(id)?;
+        let t = Telemetry {
+            endpoint_id: id.clone(),
+            value,
+            timestamp,
+            quality: Some(Quality::Good),
+        };
+        self.values[i] = Some(t.clone());
+        Some(t)
+    }
+
+    fn publish(&self, topic: Topic, text: Utf8Bytes) {
+        // No receiver is not an error: nobody is connected.
+        let _ = self.tx.send(Arc::new(Event { topic, text }));
+    }
+
+    fn publish_reading(&mut self, id: &EndpointId, value: Value, at: Timestamp) {
+        if let Some(t) = self.set_value(id, value, at) {
+            let message = text(&ServerMessage::Telemetry(t));
+            self.publish(Topic::Telemetry(id.clone()), message);
+        }
+    }
+
+    /// Gives the next `seq` to a message, keeps it in the history and publishes it.
+    fn publish_sequenced(
+        &mut self,
+        topic: Topic,
+        build: impl FnOnce(Seq) -> ServerMessage,
+    ) -> Utf8Bytes {
+        self.seq += 1;
+        let message = text(&build(self.seq));
+        if self.history.len() == self.history_cap {
+            self.history.pop_front();
+        }
+        self.history.push_back((self.seq, message.clone()));
+        self.publish(topic, message.clone());
+        message
+    }
+
+    // ----- simulation -----
+
+    /// One simulation step: physics, alarms, and one stage of every pending command.
+    pub fn tick(&mut self, dt: Duration) {
+        let now = Timestamp::now();
+        for event in self.sim.step(dt) {
+            match event {
+                SimEvent::Reading { endpoint, value } => {
+                    self.publish_reading(&endpoint, value, now)
+                }
+                SimEvent::AlarmRaised {
+                    condition,
+                    severity,
+                    message,
+                    endpoint,
+                } => {
+                    if !self.conditions.contains_key(&condition) {
+                        let id = self.raise(severity, message, endpoint, now);
+                        self.conditions.insert(condition, id);
+                    }
+                }
+                SimEvent::AlarmCleared { condition } => {
+                    if let Some(id) = self.conditions.remove(&condition) {
+                        self.clear(id, now);
+                    }
+                }
+            }
+        }
+        self.advance_commands(now);
+        self.forget_old_commands(now);
+    }
+
+    /// Flood mode: the next `count` flood endpoints, round robin, get a new value.
+    pub fn flood(&mut self, count: usize) {
+        if self.flood_ids.is_empty() {
+            return;
+        }
+        let now = Timestamp::now();
+        self.flood_phase += 0.01;
+        for _ in 0..count {
+            let i = self.flood_cursor % self.flood_ids.len();
+            self.flood_cursor = self.flood_cursor.wrapping_add(1);
+            let id = self.flood_ids[i].clone();
+            let v = 50.0 + 25.0 * (self.flood_phase + i as f64 * 0.1).sin();
+            self.publish_reading(&id, Value::Number((v * 100.0).round() / 100.0), now);
+        }
+    }
+
+    // ----- alarms -----
+
+    fn raise(
+        &mut self,
+        severity: Severity,
+        message: String,
+        endpoint: Option<EndpointId>,
+        at: Timestamp,
+    ) -> u64 {
+        let id = self.next_alarm;
+        self.next_alarm += 1;
+        let mut alarm = Alarm {
+            alarm_id: id.into(),
+            severity,
+            message,
+            timestamp: at,
+            endpoint_id: endpoint,
+            state: Some(AlarmState::Active),
+            acked: Some(false),
+            acked_by: None,
+            acked_at: None,
+            seq: None,
+        };
+        self.publish_sequenced(Topic::Alarm, |seq| {
+            alarm.seq = Some(seq);
+            ServerMessage::Alarm(alarm.clone())
+        });
+        self.alarms.insert(id, alarm);
+        id
+    }
+
+    fn clear(&mut self, id: u64, at: Timestamp) -> bool {
+        let Some(mut alarm) = self.alarms.get(&id).cloned() else {
+            return false;
+        };
+        if alarm.state == Some(AlarmState::Cleared) {
+            return false;
+        }
+        alarm.state = Some(AlarmState::Cleared);
+        alarm.timestamp = at;
+        self.publish_sequenced(Topic::Alarm, |seq| {
+            alarm.seq = Some(seq);
+            ServerMessage::Alarm(alarm.clone())
+        });
+        self.keep_or_retire(id, alarm);
+        true
+    }
+
+    /// A cleared and acknowledged alarm is over: it leaves the active list (its events stay
+    /// in the history).
+    fn keep_or_retire(&mut self, id: u64, alarm: Alarm) {
+        if alarm.state == Some(AlarmState::Cleared) && alarm.acked == Some(true) {
+            self.alarms.remove(&id);
+        } else {
+            self.alarms.insert(id, alarm);
+        }
+    }
+
+    /// Raised from the admin API: a manual alarm with no simulator condition behind it.
+    pub fn raise_manual(
+        &mut self,
+        severity: Severity,
+        message: String,
+        endpoint: Option<EndpointId>,
+    ) -> (u64, Seq) {
+        let id = self.raise(severity, message, endpoint, Timestamp::now());
+        (id, self.seq)
+    }
+
+    pub fn clear_manual(&mut self, id: u64) -> bool {
+        self.conditions.retain(|_, v| *v != id);
+        self.clear(id, Timestamp::now())
+    }
+
+    /// An operator acknowledges an alarm. Acknowledging twice changes nothing.
+    pub fn acknowledge(&mut self, alarm_id: &AlarmId, by: &str) -> Result<(), AckError> {
+        let key = match &alarm_id.0 {
+            Id::Number(n) => Some(*n),
+            Id::Text(s) => s.parse().ok(),
+        };
+        let Some((id, mut alarm)) = key.and_then(|k| self.alarms.get(&k).cloned().map(|a| (k, a)))
+        else {
+            return Err(AckError::Unknown(alarm_id.clone()));
+        };
+        if alarm.acked == Some(true) {
+            return Ok(());
+        }
+        alarm.acked = Some(true);
+        alarm.acked_by = Some(by.to_owned());
+        alarm.acked_at = Some(Timestamp::now());
+        self.publish_sequenced(Topic::Alarm, |seq| {
+            alarm.seq = Some(seq);
+            ServerMessage::Alarm(alarm.clone())
+        });
+        self.keep_or_retire(id, alarm);
+        Ok(())
+    }
+
+    // ----- commands -----
+
+    /// A command arrives (over the socket or `POST /api/os/command`).
+    pub fn submit(&mut self, command: Command) -> Submitted {
+        if let Some(entry) = self.commands.get(&command.command_id) {
+            return Submitted::Repeat {
+                record: entry.record.clone(),
+                status: entry.last_status.clone(),
+            };
+        }
+        let now = Timestamp::now();
+        let refusal = if command.expires_at <= now {
+            Some("expired".to_owned())
+        } else {
+            self.sim
+                .check(&command.endpoint_id, command.action, command.value.as_ref())
+                .err()
+                .map(|r| r.reason)
+        };
+        let mut record = CommandRecord {
+            command_id: command.command_id.clone(),
+            endpoint_id: command.endpoint_id,
+            action: command.action,
+            value: command.value,
+            status: CommandState::Queued,
+            issued_at: command.issued_at,
+            expires_at: command.expires_at,
+            actual_value: None,
+            completed_at: None,
+            reason: None,
+            seq: None,
+        };
+        if let Some(reason) = refusal {
+            record.status = CommandState::Rejected;
+            record.reason = Some(reason);
+            record.completed_at = Some(now);
+        } else {
+            self.pending.push_back(command.command_id.clone());
+        }
+        let status = self.publish_status(&mut record);
+        self.commands.insert(
+            command.command_id,
+            CommandEntry {
+                record: record.clone(),
+                ticks_left: self.stage_ticks,
+                last_status: status,
+            },
+        );
+        Submitted::New(record)
+    }
+
+    fn publish_status(&mut self, record: &mut CommandRecord) -> Utf8Bytes {
+        let topic = Topic::Command(record.command_id.clone());
+        self.publish_sequenced(topic, |seq| {
+            record.seq = Some(seq);
+            ServerMessage::CommandStatus(CommandStatus {
+                command_id: record.command_id.clone(),
+                status: record.status,
+                actual_value: record.actual_value.clone(),
+                completed_at: record.completed_at,
+                reason: record.reason.clone(),
+                endpoint_id: Some(record.endpoint_id.clone()),
+                action: Some(record.action),
+                seq: Some(seq),
+            })
+        })
+    }
+
+    fn advance_commands(&mut self, now: Timestamp) {
+        let mut still_pending = VecDeque::with_capacity(self.pending.len());
+        while let Some(id) = self.pending.pop_front() {
+            let Some(mut entry) = self.commands.remove(&id) else {
+                continue;
+            };
+            entry.ticks_left = entry.ticks_left.saturating_sub(1);
+            if entry.ticks_left == 0 {
+                entry.ticks_left = self.stage_ticks;
+                self.next_stage(&mut entry.record, now);
+                entry.last_status = self.publish_status(&mut entry.record);
+            }
+            if !entry.record.status.is_final() {
+                still_pending.push_back(id.clone());
+            }
+            self.commands.insert(id, entry);
+        }
+        self.pending = still_pending;
+    }
+
+    fn next_stage(&mut self, record: &mut CommandRecord, now: Timestamp) {
+        record.status = match record.status {
+            CommandState::Queued => CommandState::Sent,
+            CommandState::Sent => CommandState::Acked,
+            _ => {
+                record.completed_at = Some(now);
+                // Conditions may have changed since the command was accepted: re-checked here.
+                match self
+                    .sim
+                    .apply(&record.endpoint_id, record.action, record.value.as_ref())
+                {
+                    Ok(actual) => {
+                        *self
+                            .executions
+                            .entry(record.command_id.clone())
+                            .or_insert(0) += 1;
+                        self.publish_reading(&record.endpoint_id, actual.clone(), now);
+                        record.actual_value = Some(actual);
+                        CommandState::Succeeded
+                    }
+                    Err(refusal) => {
+                        record.reason = Some(refusal.reason);
+                        CommandState::Failed
+                    }
+                }
+            }
+        };
+    }
+
+    fn forget_old_commands(&mut self, now: Timestamp) {
+        self.commands.retain(|_, e| {
+            !e.record.status.is_final()
+                || e.record.expires_at.0 + COMMAND_MEMORY_PAST_EXPIRY > now.0
+        });
+    }
+
+    // ----- what clients ask for -----
+
+    pub fn snapshot(&self) -> Snapshot {
+        let mut commands: Vec<CommandRecord> =
+            self.commands.values().map(|e| e.record.clone()).collect();
+        commands.sort_by_key(|c| c.seq);
+        Snapshot {
+            catalog: self.catalog.clone(),
+            values: self.values.iter().flatten().cloned().collect(),
+            alarms: self.alarms.values().cloned().collect(),
+            commands,
+            seq: self.seq,
+            plant: Some(self.name.clone()),
+        }
+    }
+
+    pub fn snapshot_text(&self) -> Utf8Bytes {
+        text(&ServerMessage::Snapshot(self.snapshot()))
+    }
+
+    /// The events after `last_seq` still in the history, and the `resumed` that closes them.
+    pub fn replay(&self, last_seq: Seq) -> (Vec<Utf8Bytes>, Resumed) {
+        let oldest = self
+            .history
+            .front()
+            .map(|(s, _)| *s)
+            .unwrap_or(self.seq + 1);
+        // Complete when nothing after last_seq was dropped from the history, and last_seq is
+        // not from the future (a client of another server, or of a server that lost state).
+        let complete = last_seq + 1 >= oldest && last_seq <= self.seq;
+        let events: Vec<(Seq, Utf8Bytes)> = self
+            .history
+            .iter()
+            .filter(|(s, _)| *s > last_seq)
+            .cloned()
+            .collect();
+        // The first seq replayed; past `toSeq` when there is nothing to replay.
+        let from_seq = events.first().map(|(s, _)| *s).unwrap_or(self.seq + 1);
+        let events = events.into_iter().map(|(_, t)| t).collect();
+        (
+            events,
+            Resumed {
+                from_seq,
+                to_seq: self.seq,
+                complete,
+            },
+        )
+    }
+
+    /// The latest value of each endpoint, as `telemetry` messages (unknown ids are skipped).
+    pub fn current_values<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a EndpointId>,
+    ) -> Vec<Utf8Bytes> {
+        ids.into_iter()
+            .filter_map(|id| self.index.get(id))
+            .filter_map(|&i| self.values[i].clone())
+            .map(|t| text(&ServerMessage::Telemetry(t)))
+            .collect()
+    }
+
+    pub fn endpoint_exists(&self, id: &EndpointId) -> bool {
+        self.index.contains_key(id)
+    }
+
+    // ----- clients -----
+
+    pub fn register(&mut self, key: u64, info: ClientInfo) {
+        self.clients.insert(key, info);
+    }
+
+    pub fn unregister(&mut self, key: u64) {
+        self.clients.remove(&key);
+    }
+
+    pub fn client_mut(&mut self, key: u64) -> Option<&mut ClientInfo> {
+        self.clients.get_mut(&key)
+    }
+
+    pub fn stats(&self) -> Stats {
+        Stats {
+            clients: self.clients.values().cloned().collect(),
+            executions: self
+                .executions
+                .iter()
+                .map(|(k, v)| (k.0.clone(), *v))
+                .collect(),
+            last_seq: self.seq,
+            active_alarms: self.alarms.len(),
+            pending_commands: self.pending.len(),
+        }
+    }
+}
+
+fn add_flood(catalog: &mut Vec<Endpoint>, flood: Flood) -> Vec<EndpointId> {
+    let first = catalog.len() as u64 + 1;
+    (0..flood.endpoints as u64)
+        .map(|i| {
+            let id = EndpointId::from(first + i);
+            catalog.push(Endpoint {
+                id: id.clone(),
+                name: format!("Flood point {}", i + 1),
+                area: "Flood".to_owned(),
+                kind: EndpointKind::Other,
+                unit: None,
+                writable: false,
+                critical: false,
+                actions: Vec::<Action>::new(),
+                limits: None,
+            });
+            id
+        })
+        .collect()
+}

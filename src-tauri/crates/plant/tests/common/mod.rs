@@ -1,0 +1,207 @@
+//! Test helpers: a real plant server on loopback, a real WebSocket client, a tiny HTTP client.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use brewdeck_plant::{start, PlantConfig, RunningPlant};
+use brewdeck_protocol::{
+    decode_server, encode, ClientMessage, Endpoint, Hello, ServerMessage, Snapshot, Token,
+    PROTOCOL_V1,
+};
+use futures_util::{SinkExt, StreamExt};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const TOKEN: &str = "test-token-3f9c";
+/// Every wait in these tests is on an event, bounded by this.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub fn config() -> PlantConfig {
+    let mut c = PlantConfig::new("127.0.0.1:0".parse().unwrap(), Token::new(TOKEN).unwrap());
+    c.admin = true;
+    c.seq_start = Some(0);
+    c.tick = Duration::from_millis(20);
+    c
+}
+
+pub async fn plant() -> RunningPlant {
+    start(config()).await.unwrap()
+}
+
+pub async fn plant_with(f: impl FnOnce(&mut PlantConfig)) -> RunningPlant {
+    let mut c = config();
+    f(&mut c);
+    start(c).await.unwrap()
+}
+
+pub struct Client {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+pub async fn try_connect(
+    url: &str,
+    token: Option<&str>,
+) -> Result<Client, tokio_tungstenite::tungstenite::Error> {
+    let mut request = url.into_client_request()?;
+    if let Some(token) = token {
+        request
+            .headers_mut()
+            .insert("Authorization", format!("Bearer {token}").parse().unwrap());
+    }
+    let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+    Ok(Client { ws })
+}
+
+impl Client {
+    pub async fn connect(plant: &RunningPlant) -> Client {
+        try_connect(&plant.ws_url(), Some(TOKEN)).await.unwrap()
+    }
+
+    /// Connected, `hello`, and the snapshot.
+    pub async fn level1(plant: &RunningPlant) -> (Client, Snapshot) {
+        let mut c = Client::connect(plant).await;
+        c.expect_connected().await;
+        c.send(&ClientMessage::Hello(Hello {
+            protocol: PROTOCOL_V1.into(),
+            last_seq: None,
+        }))
+        .await;
+        let snapshot = c.expect_snapshot().await;
+        (c, snapshot)
+    }
+
+    pub async fn send(&mut self, m: &ClientMessage) {
+        self.ws
+            .send(Message::text(encode(m).unwrap()))
+            .await
+            .unwrap();
+    }
+
+    pub async fn send_raw(&mut self, text: &str) {
+        self.ws.send(Message::text(text.to_owned())).await.unwrap();
+    }
+
+    /// The next frame of any kind, or `None` when the socket ended.
+    pub async fn frame(&mut self) -> Option<Message> {
+        match tokio::time::timeout(WAIT, self.ws.next()).await {
+            Ok(Some(Ok(m))) => Some(m),
+            Ok(_) => None,
+            Err(_) => panic!("no frame within {WAIT:?}"),
+        }
+    }
+
+    /// The next protocol message (skipping pings/pongs).
+    pub async fn next(&mut self) -> ServerMessage {
+        loop {
+            match self.frame().await {
+                Some(Message::Text(t)) => return decode_server(t.as_str()).unwrap(),
+                Some(Message::Close(f)) => panic!("closed: {f:?}"),
+                Some(_) => continue,
+                None => panic!("socket ended"),
+            }
+        }
+    }
+
+    /// Skips messages until one matches.
+    pub async fn until<T>(&mut self, mut f: impl FnMut(ServerMessage) -> Option<T>) -> T {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no matching message within {WAIT:?}"
+            );
+            if let Some(t) = f(self.next().await) {
+                return t;
+            }
+        }
+    }
+
+    pub async fn expect_connected(&mut self) -> brewdeck_protocol::Connected {
+        match self.next().await {
+            ServerMessage::Connected(c) => c,
+            other => panic!("expected connected, got {other:?}"),
+        }
+    }
+
+    pub async fn expect_snapshot(&mut self) -> Snapshot {
+        self.until(|m| match m {
+            ServerMessage::Snapshot(s) => Some(s),
+            _ => None,
+        })
+        .await
+    }
+
+    /// The close frame's code, skipping anything before it.
+    pub async fn expect_close(&mut self) -> Option<CloseCode> {
+        loop {
+            match self.frame().await {
+                Some(Message::Close(f)) => return f.map(|f| f.code),
+                Some(_) => continue,
+                None => return None,
+            }
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 request: (status, body).
+pub async fn http(
+    plant: &RunningPlant,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    token: Option<&str>,
+) -> (u16, String) {
+    let mut stream = TcpStream::connect(plant.local_addr()).await.unwrap();
+    let body = body.unwrap_or("");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: plant\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(WAIT, stream.read_to_end(&mut response))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&response).to_string();
+    let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+pub async fn admin_json(
+    plant: &RunningPlant,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> serde_json::Value {
+    let (status, body) = http(plant, method, path, body, None).await;
+    assert!(status < 300, "{method} {path}: {status} {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+pub fn find<'a>(snapshot: &'a Snapshot, name: &str) -> &'a Endpoint {
+    snapshot
+        .catalog
+        .iter()
+        .find(|e| e.name == name)
+        .unwrap_or_else(|| {
+            panic!(
+                "no endpoint named {name:?} in {:?}",
+                snapshot.catalog.iter().map(|e| &e.name).collect::<Vec<_>>()
+            )
+        })
+}
+
+/// The first transfer line's pump and valve, as the simulator names them.
+pub const XFER1_PUMP: &str = "HLT → mash tun pump";
+pub const XFER1_VALVE: &str = "HLT → mash tun valve";
