@@ -194,17 +194,8 @@ impl Session {
         let mut stalled = false;
 
         let end = loop {
-            if !self.out.is_empty() {
-                let mut failed = false;
-                for text in self.out.drain(..) {
-                    if sink.feed(Message::Text(text)).await.is_err() {
-                        failed = true;
-                        break;
-                    }
-                }
-                if failed || sink.flush().await.is_err() {
-                    break End::Gone;
-                }
+            if !self.out.is_empty() && !self.write_out(&mut sink).await {
+                break End::Gone;
             }
             if stalled {
                 // Half-open: hold the socket but touch it no more until unstalled.
@@ -262,7 +253,7 @@ impl Session {
             End::Gone => "peer gone",
             End::Abrupt => "dropped by admin",
             End::Close(code, reason) => {
-                let _ = self.write_out_and_close(&mut sink, code, reason).await;
+                self.write_out_and_close(&mut sink, code, reason).await;
                 reason
             }
             End::Shutdown => {
@@ -271,39 +262,66 @@ impl Session {
                         reason: Some("plant server shutting down".to_owned()),
                         retry_after: Some(self.shared.config.shutdown_retry_after),
                     })));
-                let _ = self
-                    .write_out_and_close(&mut sink, CLOSE_RESTART, "server shutting down")
+                self.write_out_and_close(&mut sink, CLOSE_RESTART, "server shutting down")
                     .await;
                 "server shutting down"
             }
         }
     }
 
-    async fn write_out_and_close<S>(
-        &mut self,
-        sink: &mut S,
-        code: u16,
-        reason: &'static str,
-    ) -> Result<(), axum::Error>
+    /// Writes this client's own replies; false when it is gone or has stopped reading.
+    async fn write_out<S>(&mut self, sink: &mut S) -> bool
     where
         S: futures_util::Sink<Message, Error = axum::Error> + Unpin,
     {
-        for text in self.out.drain(..) {
-            sink.feed(Message::Text(text)).await?;
+        let out = std::mem::take(&mut self.out);
+        let write = async {
+            for text in out {
+                sink.feed(Message::Text(text)).await?;
+            }
+            sink.flush().await
+        };
+        let limit = self.shared.config.limits.write_timeout;
+        matches!(tokio::time::timeout(limit, write).await, Ok(Ok(())))
+    }
+
+    async fn write_out_and_close<S>(&mut self, sink: &mut S, code: u16, reason: &'static str)
+    where
+        S: futures_util::Sink<Message, Error = axum::Error> + Unpin,
+    {
+        if !self.write_out(sink).await {
+            return;
         }
         let frame = CloseFrame {
             code,
             reason: Utf8Bytes::from_static(reason),
         };
-        sink.send(Message::Close(Some(frame))).await?;
-        // Give the peer a moment to answer the close; it may already be gone.
-        let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
-        Ok(())
+        // Give the peer a moment to take the close; it may already be gone.
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            sink.send(Message::Close(Some(frame))).await?;
+            sink.close().await
+        })
+        .await;
+    }
+
+    /// `drain_now`, bounded: a client that stopped reading is dropped, not waited on forever.
+    async fn drain<S>(&mut self, sink: &mut S, first: Option<Arc<Event>>) -> Option<End>
+    where
+        S: futures_util::Sink<Message, Error = axum::Error> + Unpin,
+    {
+        let limit = self.shared.config.limits.write_timeout;
+        match tokio::time::timeout(limit, self.drain_now(sink, first)).await {
+            Ok(end) => end,
+            Err(_) => {
+                tracing::warn!(client = %self.client_id, "client took no data for {limit:?}, dropping it");
+                Some(End::Gone)
+            }
+        }
     }
 
     /// Writes `first` and every event already waiting (those this client follows), then
     /// flushes once.
-    async fn drain<S>(&mut self, sink: &mut S, first: Option<Arc<Event>>) -> Option<End>
+    async fn drain_now<S>(&mut self, sink: &mut S, first: Option<Arc<Event>>) -> Option<End>
     where
         S: futures_util::Sink<Message, Error = axum::Error> + Unpin,
     {

@@ -43,6 +43,9 @@ pub struct ClientLimits {
     pub message_burst: f64,
     /// Live events buffered for a client before it counts as too slow and is closed.
     pub stream_buffer: usize,
+    /// A client that takes no data for this long (its socket stays full) is dropped, freeing
+    /// its slot.
+    pub write_timeout: Duration,
 }
 
 impl Default for ClientLimits {
@@ -54,6 +57,7 @@ impl Default for ClientLimits {
             messages_per_second: 20.0,
             message_burst: 100.0,
             stream_buffer: 16 * 1024,
+            write_timeout: Duration::from_secs(10),
         }
     }
 }

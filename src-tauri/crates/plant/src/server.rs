@@ -40,7 +40,11 @@ fn validate(config: &PlantConfig) -> Result<(), PlantError> {
         return Err(PlantError::Config("fermenters must be 1 to 8".into()));
     }
     let l = &config.limits;
-    if l.max_connections == 0 || l.stream_buffer == 0 || l.max_frame_bytes < 256 {
+    if l.max_connections == 0
+        || l.stream_buffer == 0
+        || l.max_frame_bytes < 256
+        || l.write_timeout.is_zero()
+    {
         return Err(PlantError::Config(
             "limits too small to serve anyone".into(),
         ));

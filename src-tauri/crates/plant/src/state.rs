@@ -537,7 +537,7 @@ impl PlantState {
             .unwrap_or(self.seq + 1);
         // Complete when nothing after last_seq was dropped from the history, and last_seq is
         // not from the future (a client of another server, or of a server that lost state).
-        let complete = last_seq + 1 >= oldest && last_seq <= self.seq;
+        let complete = last_seq.saturating_add(1) >= oldest && last_seq <= self.seq;
         let events: Vec<(Seq, Utf8Bytes)> = self
             .history
             .iter()

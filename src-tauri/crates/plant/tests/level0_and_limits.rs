@@ -480,3 +480,51 @@ async fn two_hundred_concurrent_clients_are_all_served() {
         tokio::time::timeout(WAIT * 3, t).await.unwrap().unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_client_that_falls_behind_the_stream_is_told_and_closed() {
+    let plant = plant_with(|c| {
+        c.limits.stream_buffer = 8;
+        c.flood = Some(brewdeck_plant::Flood {
+            endpoints: 1000,
+            rate_hz: 100.0,
+        });
+    })
+    .await;
+    let (mut c, _) = Client::level1(&plant).await;
+    // Each flood slice publishes 1000 updates at once into a stream of 8: the session lags.
+    let e = c
+        .until(|m| match m {
+            ServerMessage::Error(e) => Some(e),
+            _ => None,
+        })
+        .await;
+    assert_eq!(e.code.as_deref(), Some("slow_consumer"));
+    assert_eq!(e.recoverable, Some(true));
+    assert_eq!(c.expect_close().await, Some(CloseCode::Again));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_dropped_and_frees_its_slot() {
+    let plant = plant_with(|c| {
+        c.limits.write_timeout = std::time::Duration::from_secs(1);
+        c.flood = Some(brewdeck_plant::Flood {
+            endpoints: 2000,
+            rate_hz: 50.0,
+        });
+    })
+    .await;
+    let mut c = Client::connect(&plant).await;
+    c.expect_connected().await;
+    c.send(&ClientMessage::Subscribe(Subscription::Telemetry {
+        endpoint_ids: (1..=2100).map(EndpointId::from).collect(),
+    }))
+    .await;
+    // Never read again: the socket fills, the server's writes stall, and it lets go.
+    let mut count = plant.watch_connections();
+    tokio::time::timeout(WAIT, count.wait_for(|n| *n == 0))
+        .await
+        .expect("the stuck client was dropped")
+        .unwrap();
+    drop(c);
+}

@@ -418,3 +418,22 @@ async fn an_acknowledgement_reaches_every_client() {
     let (_, snap) = Client::level1(&plant).await;
     assert!(snap.alarms.iter().all(|x| x.alarm_id != id));
 }
+
+#[tokio::test]
+async fn an_absurd_last_seq_is_incomplete_not_a_crash() {
+    let plant = plant().await;
+    let mut c = Client::connect(&plant).await;
+    c.expect_connected().await;
+    c.send(&ClientMessage::Hello(Hello {
+        protocol: PROTOCOL_V1.into(),
+        last_seq: Some(u64::MAX),
+    }))
+    .await;
+    let ServerMessage::Resumed(r) = c.next().await else {
+        panic!("resumed")
+    };
+    assert!(!r.complete);
+    c.expect_snapshot().await;
+    // The server is still whole.
+    Client::level1(&plant).await;
+}
