@@ -71,6 +71,14 @@ impl Subscriptions {
     }
 }
 
+/// How many distinct keys of `keys` are not in `have` yet.
+fn not_yet_in<T: std::hash::Hash + Eq>(keys: &[T], have: &HashSet<T>) -> usize {
+    keys.iter()
+        .filter(|k| !have.contains(*k))
+        .collect::<HashSet<_>>()
+        .len()
+}
+
 /// A token bucket for the client's message rate.
 #[derive(Debug)]
 struct RateLimit {
@@ -475,19 +483,11 @@ impl Session {
     fn subscribe(&mut self, sub: Subscription) {
         let max = self.shared.config.limits.max_subscriptions;
         let added = match &sub {
-            Subscription::Telemetry { endpoint_ids } => endpoint_ids
-                .iter()
-                .collect::<HashSet<_>>()
-                .iter()
-                .filter(|id| !self.subs.telemetry.contains(**id))
-                .count(),
+            Subscription::Telemetry { endpoint_ids } => {
+                not_yet_in(endpoint_ids, &self.subs.telemetry)
+            }
             Subscription::Alarms => usize::from(!self.subs.alarms),
-            Subscription::Commands { command_ids } => command_ids
-                .iter()
-                .collect::<HashSet<_>>()
-                .iter()
-                .filter(|id| !self.subs.commands.contains(**id))
-                .count(),
+            Subscription::Commands { command_ids } => not_yet_in(command_ids, &self.subs.commands),
         };
         if self.subs.count() + added > max {
             self.out.push(error_text(

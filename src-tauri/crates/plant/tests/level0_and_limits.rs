@@ -60,23 +60,11 @@ async fn a_level0_client_sees_only_what_it_subscribed_to() {
     }))
     .await;
     // An alarm before subscribing to alarms, then one after: only the second arrives.
-    admin_json(
-        &plant,
-        "POST",
-        "/admin/alarm",
-        Some(r#"{"message":"unseen"}"#),
-    )
-    .await;
+    raise_alarm(&plant, r#"{"message":"unseen"}"#).await;
     c.send(&ClientMessage::Subscribe(Subscription::Alarms))
         .await;
     let mut backlog = sync(&mut c).await;
-    admin_json(
-        &plant,
-        "POST",
-        "/admin/alarm",
-        Some(r#"{"message":"seen"}"#),
-    )
-    .await;
+    raise_alarm(&plant, r#"{"message":"seen"}"#).await;
     // A command it does not follow, then one it does.
     let post = |id: &'static str, v: u32| {
         let body =
@@ -145,13 +133,7 @@ async fn a_level0_client_sees_only_what_it_subscribed_to() {
     c.send(&ClientMessage::Ping).await;
     c.until(|m| matches!(m, ServerMessage::Pong(_)).then_some(()))
         .await;
-    admin_json(
-        &plant,
-        "POST",
-        "/admin/alarm",
-        Some(r#"{"message":"marker"}"#),
-    )
-    .await;
+    raise_alarm(&plant, r#"{"message":"marker"}"#).await;
     c.until(|m| match m {
         ServerMessage::Telemetry(_) => panic!("telemetry after unsubscribe"),
         ServerMessage::Alarm(a) if a.message == "marker" => Some(()),
@@ -429,11 +411,7 @@ async fn two_hundred_concurrent_clients_are_all_served() {
         let mut c = try_connect(&url, Some(TOKEN)).await.unwrap();
         c.expect_connected().await;
         if i % 2 == 0 {
-            c.send(&ClientMessage::Hello(Hello {
-                protocol: PROTOCOL_V1.into(),
-                last_seq: None,
-            }))
-            .await;
+            c.hello(None).await;
         }
         c.send(&ClientMessage::Subscribe(Subscription::Telemetry {
             endpoint_ids: vec![temp.clone()],
@@ -451,14 +429,8 @@ async fn two_hundred_concurrent_clients_are_all_served() {
         clients.push(c);
     }
     assert_eq!(plant.connections(), 201);
-    let raised = admin_json(
-        &plant,
-        "POST",
-        "/admin/alarm",
-        Some(r#"{"message":"to all"}"#),
-    )
-    .await;
-    let id = AlarmId::from(raised["alarmId"].as_u64().unwrap());
+    let raised = raise_alarm(&plant, r#"{"message":"to all"}"#).await;
+    let id = AlarmId::from(raised);
     let tasks: Vec<_> = clients
         .into_iter()
         .map(|mut c| {

@@ -39,11 +39,7 @@ async fn hello_gets_a_snapshot_of_the_whole_plant() {
     let connected = c.expect_connected().await;
     assert_eq!(connected.protocols, Some(vec![PROTOCOL_V1.to_owned()]));
     assert_eq!(connected.plant.as_deref(), Some("Brewdeck demo brewery"));
-    c.send(&ClientMessage::Hello(Hello {
-        protocol: PROTOCOL_V1.into(),
-        last_seq: None,
-    }))
-    .await;
+    c.hello(None).await;
     // Without lastSeq: the snapshot first, no replay.
     let ServerMessage::Snapshot(s) = c.next().await else {
         panic!("snapshot first")
@@ -87,13 +83,7 @@ async fn resume_replays_exactly_the_missed_alarms_and_command_statuses() {
     let plant = plant().await;
     let (mut c, snap) = Client::level1(&plant).await;
     let setpoint = find(&snap, "HLT setpoint").id.clone();
-    admin_json(
-        &plant,
-        "POST",
-        "/admin/alarm",
-        Some(r#"{"severity":"high","message":"first"}"#),
-    )
-    .await;
+    raise_alarm(&plant, r#"{"severity":"high","message":"first"}"#).await;
     let seen = c
         .until(|m| match m {
             ServerMessage::Alarm(a) if a.message == "first" => a.seq,
@@ -103,13 +93,7 @@ async fn resume_replays_exactly_the_missed_alarms_and_command_statuses() {
     drop(c);
 
     // While this client is away: two alarms and a command's whole life.
-    admin_json(
-        &plant,
-        "POST",
-        "/admin/alarm",
-        Some(r#"{"message":"second"}"#),
-    )
-    .await;
+    raise_alarm(&plant, r#"{"message":"second"}"#).await;
     let (status, _) = http(
         &plant,
         "POST",
@@ -124,24 +108,14 @@ async fn resume_replays_exactly_the_missed_alarms_and_command_statuses() {
     assert_eq!(status, 202);
     let (mut watcher, _) = Client::level1(&plant).await;
     status_of(&mut watcher, "away-1", CommandState::Succeeded).await;
-    admin_json(
-        &plant,
-        "POST",
-        "/admin/alarm",
-        Some(r#"{"message":"third"}"#),
-    )
-    .await;
+    raise_alarm(&plant, r#"{"message":"third"}"#).await;
     let last = admin_json(&plant, "GET", "/admin/stats", None).await["lastSeq"]
         .as_u64()
         .unwrap();
 
     let mut c = Client::connect(&plant).await;
     c.expect_connected().await;
-    c.send(&ClientMessage::Hello(Hello {
-        protocol: PROTOCOL_V1.into(),
-        last_seq: Some(seen),
-    }))
-    .await;
+    c.hello(Some(seen)).await;
     let mut replayed = Vec::new();
     let resumed = loop {
         match c.next().await {
@@ -187,13 +161,7 @@ async fn resume_replays_exactly_the_missed_alarms_and_command_statuses() {
         "the snapshot is taken where the replay ends"
     );
     // Live events continue exactly after it.
-    admin_json(
-        &plant,
-        "POST",
-        "/admin/alarm",
-        Some(r#"{"message":"fourth"}"#),
-    )
-    .await;
+    raise_alarm(&plant, r#"{"message":"fourth"}"#).await;
     let next_seq = c.until(|m| m.seq()).await;
     assert_eq!(next_seq, s.seq + 1);
 }
@@ -202,24 +170,14 @@ async fn resume_replays_exactly_the_missed_alarms_and_command_statuses() {
 async fn resume_from_beyond_the_history_says_incomplete() {
     let plant = plant_with(|c| c.history = 4).await;
     for i in 0..10 {
-        admin_json(
-            &plant,
-            "POST",
-            "/admin/alarm",
-            Some(&format!(r#"{{"message":"a{i}"}}"#)),
-        )
-        .await;
+        raise_alarm(&plant, &format!(r#"{{"message":"a{i}"}}"#)).await;
     }
     let last = admin_json(&plant, "GET", "/admin/stats", None).await["lastSeq"]
         .as_u64()
         .unwrap();
     let mut c = Client::connect(&plant).await;
     c.expect_connected().await;
-    c.send(&ClientMessage::Hello(Hello {
-        protocol: PROTOCOL_V1.into(),
-        last_seq: Some(1),
-    }))
-    .await;
+    c.hello(Some(1)).await;
     let mut replayed = 0;
     let resumed = loop {
         match c.next().await {
@@ -234,11 +192,7 @@ async fn resume_from_beyond_the_history_says_incomplete() {
     // A lastSeq the server never reached (another server's, or before a reset).
     let mut c = Client::connect(&plant).await;
     c.expect_connected().await;
-    c.send(&ClientMessage::Hello(Hello {
-        protocol: PROTOCOL_V1.into(),
-        last_seq: Some(last + 1000),
-    }))
-    .await;
+    c.hello(Some(last + 1000)).await;
     let ServerMessage::Resumed(r) = c.next().await else {
         panic!("resumed with nothing replayed")
     };
@@ -370,14 +324,12 @@ async fn an_acknowledgement_reaches_every_client() {
     let plant = plant().await;
     let (mut a, _) = Client::level1(&plant).await;
     let (mut b, _) = Client::level1(&plant).await;
-    let raised = admin_json(
+    let raised = raise_alarm(
         &plant,
-        "POST",
-        "/admin/alarm",
-        Some(r#"{"severity":"critical","message":"Glycol pump failed"}"#),
+        r#"{"severity":"critical","message":"Glycol pump failed"}"#,
     )
     .await;
-    let id = AlarmId::from(raised["alarmId"].as_u64().unwrap());
+    let id = AlarmId::from(raised);
     let a_id = a
         .until(|m| match m {
             ServerMessage::Alarm(x) if x.alarm_id == id => Some(x.alarm_id),
@@ -411,7 +363,7 @@ async fn an_acknowledgement_reaches_every_client() {
     admin_json(
         &plant,
         "POST",
-        &format!("/admin/alarm/{}/clear", raised["alarmId"]),
+        &format!("/admin/alarm/{raised}/clear"),
         None,
     )
     .await;
@@ -424,11 +376,7 @@ async fn an_absurd_last_seq_is_incomplete_not_a_crash() {
     let plant = plant().await;
     let mut c = Client::connect(&plant).await;
     c.expect_connected().await;
-    c.send(&ClientMessage::Hello(Hello {
-        protocol: PROTOCOL_V1.into(),
-        last_seq: Some(u64::MAX),
-    }))
-    .await;
+    c.hello(Some(u64::MAX)).await;
     let ServerMessage::Resumed(r) = c.next().await else {
         panic!("resumed")
     };

@@ -64,13 +64,18 @@ impl Client {
     pub async fn level1(plant: &RunningPlant) -> (Client, Snapshot) {
         let mut c = Client::connect(plant).await;
         c.expect_connected().await;
-        c.send(&ClientMessage::Hello(Hello {
-            protocol: PROTOCOL_V1.into(),
-            last_seq: None,
-        }))
-        .await;
+        c.hello(None).await;
         let snapshot = c.expect_snapshot().await;
         (c, snapshot)
+    }
+
+    /// `hello`, resuming after `last_seq` when given.
+    pub async fn hello(&mut self, last_seq: Option<u64>) {
+        self.send(&ClientMessage::Hello(Hello {
+            protocol: PROTOCOL_V1.into(),
+            last_seq,
+        }))
+        .await;
     }
 
     pub async fn send(&mut self, m: &ClientMessage) {
@@ -187,6 +192,13 @@ pub async fn admin_json(
     let (status, body) = http(plant, method, path, body, None).await;
     assert!(status < 300, "{method} {path}: {status} {body}");
     serde_json::from_str(&body).unwrap()
+}
+
+/// Raises an alarm through the admin API (`body`: its JSON); returns its id.
+pub async fn raise_alarm(plant: &RunningPlant, body: &str) -> u64 {
+    admin_json(plant, "POST", "/admin/alarm", Some(body)).await["alarmId"]
+        .as_u64()
+        .unwrap()
 }
 
 pub fn find<'a>(snapshot: &'a Snapshot, name: &str) -> &'a Endpoint {
