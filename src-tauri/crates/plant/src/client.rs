@@ -16,6 +16,8 @@ use std::sync::Arc;
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use tokio::time::{Duration, Instant};
 
+/// How long a closing handshake may take before the socket is dropped anyway.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// Most live events written before one flush.
 const BATCH: usize = 512;
 
@@ -261,7 +263,8 @@ impl Session {
             End::Gone => "peer gone",
             End::Abrupt => "dropped by admin",
             End::Close(code, reason) => {
-                self.write_out_and_close(&mut sink, code, reason).await;
+                self.write_out_and_close(&mut sink, &mut incoming, code, reason)
+                    .await;
                 reason
             }
             End::Shutdown => {
@@ -270,8 +273,13 @@ impl Session {
                         reason: Some("plant server shutting down".to_owned()),
                         retry_after: Some(self.shared.config.shutdown_retry_after),
                     })));
-                self.write_out_and_close(&mut sink, CLOSE_RESTART, "server shutting down")
-                    .await;
+                self.write_out_and_close(
+                    &mut sink,
+                    &mut incoming,
+                    CLOSE_RESTART,
+                    "server shutting down",
+                )
+                .await;
                 "server shutting down"
             }
         }
@@ -293,9 +301,18 @@ impl Session {
         matches!(tokio::time::timeout(limit, write).await, Ok(Ok(())))
     }
 
-    async fn write_out_and_close<S>(&mut self, sink: &mut S, code: u16, reason: &'static str)
-    where
+    /// The closing handshake (RFC 6455 §7): our replies, our Close, then the peer's Close
+    /// read before the socket is dropped. Dropping it with the peer's frames unread makes the
+    /// kernel send a reset, which can destroy the replies before the client reads them.
+    async fn write_out_and_close<S, R>(
+        &mut self,
+        sink: &mut S,
+        incoming: &mut R,
+        code: u16,
+        reason: &'static str,
+    ) where
         S: futures_util::Sink<Message, Error = axum::Error> + Unpin,
+        R: futures_util::Stream<Item = Result<Message, axum::Error>> + Unpin,
     {
         if !self.write_out(sink).await {
             return;
@@ -304,10 +321,15 @@ impl Session {
             code,
             reason: Utf8Bytes::from_static(reason),
         };
-        // Give the peer a moment to take the close; it may already be gone.
-        let _ = tokio::time::timeout(Duration::from_secs(1), async {
-            sink.send(Message::Close(Some(frame))).await?;
-            sink.close().await
+        let _ = tokio::time::timeout(CLOSE_GRACE, async {
+            if sink.send(Message::Close(Some(frame))).await.is_err() {
+                return;
+            }
+            while let Some(Ok(message)) = incoming.next().await {
+                if let Message::Close(_) = message {
+                    break;
+                }
+            }
         })
         .await;
     }

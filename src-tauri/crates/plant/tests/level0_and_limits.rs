@@ -463,8 +463,11 @@ async fn a_client_that_falls_behind_the_stream_is_told_and_closed() {
         });
     })
     .await;
-    let (mut c, _) = Client::level1(&plant).await;
-    // Each flood slice publishes 1000 updates at once into a stream of 8: the session lags.
+    let mut c = Client::connect(&plant).await;
+    c.expect_connected().await;
+    c.hello(None).await;
+    // Each flood slice publishes 1000 updates at once into a stream of 8: the session lags,
+    // before or after its snapshot.
     let e = c
         .until(|m| match m {
             ServerMessage::Error(e) => Some(e),

@@ -93,7 +93,11 @@ impl Client {
     pub async fn frame(&mut self) -> Option<Message> {
         match tokio::time::timeout(WAIT, self.ws.next()).await {
             Ok(Some(Ok(m))) => Some(m),
-            Ok(_) => None,
+            Ok(Some(Err(e))) => {
+                eprintln!("socket error: {e}");
+                None
+            }
+            Ok(None) => None,
             Err(_) => panic!("no frame within {WAIT:?}"),
         }
     }
