@@ -159,3 +159,19 @@ async fn stats(
     body["stalled"] = json!(*shared.signals.stall.borrow());
     Json(body).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::refuse_remote;
+
+    #[test]
+    fn only_loopback_peers_are_served() {
+        for ok in ["127.0.0.1:5000", "[::1]:5000", "127.8.9.10:1"] {
+            assert!(refuse_remote(&ok.parse().expect("addr")).is_none(), "{ok}");
+        }
+        for remote in ["10.0.0.7:5000", "192.168.1.20:80", "[fe80::1]:9"] {
+            let refusal = refuse_remote(&remote.parse().expect("addr"));
+            assert_eq!(refusal.map(|r| r.status().as_u16()), Some(403), "{remote}");
+        }
+    }
+}

@@ -8,6 +8,7 @@ use common::*;
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 const BIN: &str = env!("CARGO_BIN_EXE_brewdeck-plant");
 
@@ -68,6 +69,8 @@ async fn serves_on_the_printed_address_and_stops_gracefully_on_sigterm() {
     assert!(status.success());
     c.until(|m| matches!(m, ServerMessage::Reconnect(_)).then_some(()))
         .await;
+    // Reading the Close answers it, completing the handshake the server waits for.
+    assert_eq!(c.expect_close().await, Some(CloseCode::Restart));
     let exit = tokio::time::timeout(WAIT, child.wait())
         .await
         .unwrap()

@@ -385,3 +385,61 @@ async fn an_absurd_last_seq_is_incomplete_not_a_crash() {
     // The server is still whole.
     Client::level1(&plant).await;
 }
+
+#[tokio::test]
+async fn heartbeats_arrive_on_their_period_with_the_stream_count() {
+    let plant = plant_with(|c| c.heartbeat = std::time::Duration::from_millis(100)).await;
+    let (mut c, _) = Client::level1(&plant).await;
+    let (_other, _) = Client::level1(&plant).await;
+    for _ in 0..2 {
+        let h = c
+            .until(|m| match m {
+                ServerMessage::Heartbeat(h) => Some(h),
+                _ => None,
+            })
+            .await;
+        assert_eq!(h.active_streams, Some(2));
+    }
+}
+
+#[tokio::test]
+async fn flood_mode_adds_endpoints_that_update_on_their_own() {
+    let plant = plant_with(|c| {
+        c.fermenters = 2;
+        c.flood = Some(brewdeck_plant::Flood {
+            endpoints: 50,
+            rate_hz: 20.0,
+        });
+    })
+    .await;
+    let (mut c, snap) = Client::level1(&plant).await;
+    let flood: Vec<EndpointId> = snap
+        .catalog
+        .iter()
+        .filter(|e| e.area == "Flood")
+        .map(|e| e.id.clone())
+        .collect();
+    assert_eq!(flood.len(), 50);
+    let fermenters = snap
+        .catalog
+        .iter()
+        .filter(|e| e.area == "Fermenters")
+        .count();
+    assert_eq!(
+        fermenters,
+        2 * 3,
+        "temperature, setpoint, cooling valve each"
+    );
+    c.send(&ClientMessage::Subscribe(Subscription::Telemetry {
+        endpoint_ids: flood.clone(),
+    }))
+    .await;
+    // Every flood endpoint is heard from, more than once: the current value, then updates.
+    let mut heard = std::collections::HashMap::new();
+    while heard.len() < flood.len() || heard.values().any(|n| *n < 2) {
+        if let ServerMessage::Telemetry(t) = c.next().await {
+            assert!(flood.contains(&t.endpoint_id), "only what was subscribed");
+            *heard.entry(t.endpoint_id).or_insert(0) += 1;
+        }
+    }
+}
