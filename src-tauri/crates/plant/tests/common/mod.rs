@@ -147,7 +147,14 @@ impl Client {
     pub async fn expect_close(&mut self) -> Option<CloseCode> {
         loop {
             match self.frame().await {
-                Some(Message::Close(f)) => return f.map(|f| f.code),
+                Some(Message::Close(f)) => {
+                    // Reading on sends our queued Close reply and sees the end of the stream.
+                    let _ = tokio::time::timeout(WAIT, async {
+                        while self.ws.next().await.is_some() {}
+                    })
+                    .await;
+                    return f.map(|f| f.code);
+                }
                 Some(_) => continue,
                 None => return None,
             }
