@@ -37,6 +37,10 @@ pub(crate) struct Event {
 /// `expired` after `expiresAt` anyway, so forgetting it later cannot execute it twice.
 const COMMAND_MEMORY_PAST_EXPIRY: chrono::Duration = chrono::Duration::seconds(60);
 
+/// The longest a command may stay valid. Every command is remembered until its expiry (that
+/// is what keeps a repeated id from executing twice), so this also bounds that memory.
+const MAX_COMMAND_LIFETIME: chrono::Duration = chrono::Duration::minutes(10);
+
 #[derive(Debug)]
 struct CommandEntry {
     record: CommandRecord,
@@ -397,6 +401,11 @@ impl PlantState {
         let now = Timestamp::now();
         let refusal = if command.expires_at <= now {
             Some("expired".to_owned())
+        } else if command.expires_at.0 > now.0 + MAX_COMMAND_LIFETIME {
+            Some(format!(
+                "expiresAt is more than {} minutes away",
+                MAX_COMMAND_LIFETIME.num_minutes()
+            ))
         } else {
             self.sim
                 .check(&command.endpoint_id, command.action, command.value.as_ref())

@@ -443,3 +443,22 @@ async fn flood_mode_adds_endpoints_that_update_on_their_own() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_command_valid_for_too_long_is_rejected() {
+    let plant = plant().await;
+    let (mut c, snap) = Client::level1(&plant).await;
+    let setpoint = find(&snap, "HLT setpoint").id.clone();
+    let now = Timestamp::now();
+    c.send(&ClientMessage::Command(Command {
+        command_id: "forever-1".into(),
+        endpoint_id: setpoint,
+        action: Action::Set,
+        value: Some(Value::Number(150.0)),
+        issued_at: now,
+        expires_at: Timestamp(now.0 + chrono::Duration::days(365)),
+    }))
+    .await;
+    let s = status_of(&mut c, "forever-1", CommandState::Rejected).await;
+    assert!(s.reason.unwrap().contains("more than 10 minutes"));
+}
