@@ -1,0 +1,541 @@
+//! The actor on tokio's paused time: backoff schedule, reset, liveness, outbox expiry,
+//! server-requested delays, authorization, resume and in-flight commands.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::command_book::{CommandDraft, CommandPhase};
+use crate::events::{Delivery, LinkEvent};
+use crate::state::{LinkState, ProtocolLevel};
+use crate::testing::{config, harness, Peer};
+use crate::transport::DialError;
+use brewdeck_protocol::{
+    Action, Alarm, AlarmId, ClientMessage, CommandState, CommandStatus, Connected, EndpointId,
+    Hello, Resumed, ServerMessage, Severity, Snapshot, Subscription, Timestamp, Token,
+    PROTOCOL_V1,
+};
+use std::time::Duration;
+use tokio::time::Instant;
+
+fn connected(level1: bool) -> ServerMessage {
+    ServerMessage::Connected(Connected {
+        client_id: "c1".into(),
+        protocols: level1.then(|| vec![PROTOCOL_V1.to_owned()]),
+        server_time: None,
+        plant: Some("Test brewery".into()),
+        last_seq: None,
+    })
+}
+
+fn snapshot(seq: u64) -> ServerMessage {
+    ServerMessage::Snapshot(Snapshot {
+        catalog: vec![],
+        values: vec![],
+        alarms: vec![],
+        commands: vec![],
+        seq,
+        plant: None,
+    })
+}
+
+fn alarm(id: u64, seq: Option<u64>) -> ServerMessage {
+    ServerMessage::Alarm(Alarm {
+        alarm_id: AlarmId::from(id),
+        severity: Severity::Critical,
+        message: format!("alarm {id}"),
+        timestamp: Timestamp::now(),
+        endpoint_id: None,
+        state: None,
+        acked: None,
+        acked_by: None,
+        acked_at: None,
+        seq,
+    })
+}
+
+fn draft() -> CommandDraft {
+    CommandDraft {
+        endpoint_id: EndpointId::from(7),
+        action: Action::On,
+        value: None,
+    }
+}
+
+/// Connects a level-1 peer through hello and an empty snapshot; returns it after the
+/// link's subscriptions.
+async fn level1_peer(peer: &mut Peer, seq: u64) -> Option<u64> {
+    peer.send(&connected(true));
+    let Some(ClientMessage::Hello(Hello { protocol, last_seq })) = peer.next_message().await
+    else {
+        panic!("hello first")
+    };
+    assert_eq!(protocol, PROTOCOL_V1);
+    peer.send(&snapshot(seq));
+    last_seq
+}
+
+#[tokio::test(start_paused = true)]
+async fn backoff_doubles_from_half_a_second_to_thirty_and_never_gives_up() {
+    let mut h = harness(config(), 1.0);
+    let mut times = Vec::new();
+    for _ in 0..12 {
+        let d = h.dial().await;
+        times.push(d.at);
+        d.fail(DialError::Transient("refused".into()));
+    }
+    let gaps: Vec<u128> = times.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect();
+    assert_eq!(
+        gaps,
+        [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000, 30000]
+    );
+    let state = h.link.state();
+    assert!(
+        matches!(state, LinkState::Connecting { attempt: 11 }),
+        "{state:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn jitter_draws_below_the_ceiling() {
+    let mut h = harness(config(), 0.25);
+    let first = h.dial().await;
+    let t0 = first.at;
+    first.fail(DialError::Transient("x".into()));
+    let second = h.dial().await;
+    let t1 = second.at;
+    assert_eq!((t1 - t0).as_millis(), 125);
+    second.fail(DialError::Transient("x".into()));
+    let third = h.dial().await;
+    assert_eq!((third.at - t1).as_millis(), 250);
+}
+
+#[tokio::test(start_paused = true)]
+async fn reconnecting_state_says_attempt_and_when() {
+    let mut h = harness(config(), 1.0);
+    h.dial().await.fail(DialError::Transient("refused".into()));
+    let s = h
+        .wait_state(|s| matches!(s, LinkState::Reconnecting { .. }))
+        .await;
+    let LinkState::Reconnecting {
+        attempt,
+        retry_in_ms,
+        last_error,
+        ..
+    } = s
+    else {
+        unreachable!()
+    };
+    assert_eq!((attempt, retry_in_ms), (1, 500));
+    assert_eq!(last_error, "refused");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_connection_that_stayed_up_resets_the_backoff() {
+    let mut h = harness(config(), 1.0);
+    for _ in 0..4 {
+        h.dial().await.fail(DialError::Transient("down".into()));
+    }
+    // Short-lived connection: the backoff keeps growing (attempt 5: 8 s).
+    let peer = h.dial().await.accept();
+    peer.send(&connected(false));
+    h.wait_state(LinkState::is_connected).await;
+    peer.hang_up();
+    let t = Instant::now();
+    let d = h.dial().await;
+    assert_eq!((d.at - t).as_millis(), 8000);
+    // Up for 10 s (heartbeats keep it alive): the next outage starts again at 0.5 s.
+    let peer = d.accept();
+    peer.send(&connected(false));
+    h.wait_state(LinkState::is_connected).await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    peer.hang_up();
+    let t = Instant::now();
+    let d = h.dial().await;
+    assert_eq!((d.at - t).as_millis(), 500);
+}
+
+#[tokio::test(start_paused = true)]
+async fn silence_for_forty_seconds_is_a_dead_link_and_pings_go_every_fifteen() {
+    let mut h = harness(config(), 1.0);
+    let mut peer = h.dial().await.accept();
+    let opened = Instant::now();
+    peer.send(&connected(false));
+    h.wait_state(LinkState::is_connected).await;
+    let mut pings = Vec::new();
+    // The peer reads and never answers.
+    while let Some(frame) = peer.next_frame().await {
+        if let tokio_tungstenite::tungstenite::Message::Ping(_) = frame {
+            pings.push((Instant::now() - opened).as_secs());
+        }
+        if h.link.state().name() != "connected" {
+            break;
+        }
+    }
+    let s = h
+        .wait_state(|s| matches!(s, LinkState::Reconnecting { .. }))
+        .await;
+    let dead_at = Instant::now() - opened;
+    assert_eq!(dead_at.as_secs(), 40, "declared dead after {dead_at:?}");
+    assert_eq!(pings, [15, 30]);
+    let LinkState::Reconnecting { last_error, .. } = s else {
+        unreachable!()
+    };
+    assert!(last_error.contains("no frame"), "{last_error}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn any_frame_keeps_the_link_alive() {
+    let mut h = harness(config(), 1.0);
+    let peer = h.dial().await.accept();
+    peer.send(&connected(false));
+    h.wait_state(LinkState::is_connected).await;
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        peer.send_raw(Ok(tokio_tungstenite::tungstenite::Message::Pong(
+            Default::default(),
+        )));
+    }
+    assert!(h.link.state().is_connected(), "300 s of pongs every 30 s");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_never_says_connected_is_dropped() {
+    let mut h = harness(config(), 1.0);
+    let _peer = h.dial().await.accept();
+    let t = Instant::now();
+    let s = h
+        .wait_state(|s| matches!(s, LinkState::Reconnecting { .. }))
+        .await;
+    assert_eq!((Instant::now() - t).as_secs(), 10);
+    assert!(format!("{s:?}").contains("no `connected`"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn outbox_commands_expire_after_thirty_seconds_offline() {
+    let mut h = harness(config(), 1.0);
+    let dial = h.dial().await;
+    let view = h.link.send_command(draft()).await.unwrap();
+    assert_eq!(view.phase, CommandPhase::Queued);
+    let issued = Instant::now();
+    dial.fail(DialError::Transient("down".into()));
+    // Keep failing dials while waiting.
+    let expired = loop {
+        tokio::select! {
+            d = h.dials.recv() => d.unwrap().fail(DialError::Transient("down".into())),
+            e = h.events.recv() => {
+                if let LinkEvent::Command { command, via } = e.unwrap() {
+                    if command.phase == CommandPhase::Failed {
+                        assert_eq!(via, Delivery::Local);
+                        break command;
+                    }
+                }
+            }
+        }
+    };
+    assert_eq!((Instant::now() - issued).as_secs(), 30);
+    assert_eq!(expired.reason.as_deref(), Some("expired"));
+    assert_eq!(expired.command_id, view.command_id);
+    // It is never sent: the next connection gets hello and subscriptions only.
+    let mut peer = h.dial().await.accept();
+    level1_peer(&mut peer, 10).await;
+    for _ in 0..2 {
+        let m = peer.next_message().await.unwrap();
+        assert!(matches!(m, ClientMessage::Subscribe(_)), "{m:?}");
+    }
+    assert_eq!(h.link.snapshot().await.unwrap().outbox, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn outbox_goes_out_in_order_after_the_snapshot() {
+    let mut h = harness(config(), 1.0);
+    let dial = h.dial().await;
+    let a = h.link.send_command(draft()).await.unwrap();
+    let b = h.link.send_command(draft()).await.unwrap();
+    let mut peer = dial.accept();
+    assert_eq!(level1_peer(&mut peer, 10).await, None);
+    let mut sent = Vec::new();
+    while sent.len() < 2 {
+        if let Some(ClientMessage::Command(c)) = peer.next_message().await {
+            sent.push(c.command_id);
+        }
+    }
+    assert_eq!(sent, [a.command_id, b.command_id]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn reconnect_message_sets_the_next_delay() {
+    let mut h = harness(config(), 1.0);
+    let peer = h.dial().await.accept();
+    peer.send(&connected(false));
+    h.wait_state(LinkState::is_connected).await;
+    peer.send_json(serde_json::json!({"type":"reconnect","reason":"maintenance","retry_after":7}));
+    let t = Instant::now();
+    let d = h.dial().await;
+    assert_eq!((d.at - t).as_secs(), 7);
+}
+
+#[tokio::test(start_paused = true)]
+async fn http_503_retry_after_sets_the_next_delay() {
+    let mut h = harness(config(), 1.0);
+    let d = h.dial().await;
+    let t = d.at;
+    d.fail(DialError::RetryAfter(Duration::from_secs(12), "busy".into()));
+    let d = h.dial().await;
+    assert_eq!((d.at - t).as_secs(), 12);
+    // The override is used once; then the backoff resumes (attempt 2: 1 s).
+    let t = d.at;
+    d.fail(DialError::Transient("down".into()));
+    assert_eq!((h.dial().await.at - t).as_millis(), 1000);
+}
+
+#[tokio::test(start_paused = true)]
+async fn unauthorized_waits_for_a_new_token_then_uses_it() {
+    let mut h = harness(config(), 1.0);
+    h.dial()
+        .await
+        .fail(DialError::Unauthorized("refused".into()));
+    h.wait_state(|s| matches!(s, LinkState::Unauthorized { .. }))
+        .await;
+    // An hour passes with no attempt.
+    let waited = tokio::time::timeout(Duration::from_secs(3600), h.dials.recv()).await;
+    assert!(waited.is_err(), "no dial while unauthorized");
+    let store: std::sync::Arc<dyn crate::TokenStore> = h.store.clone();
+    h.link
+        .set_token(store, Token::new("new-token"))
+        .await
+        .unwrap();
+    let d = h.dial().await;
+    assert_eq!(d.token.expose(), "new-token");
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_token_is_unauthorized_without_dialing() {
+    let mut h = harness(config(), 1.0);
+    h.dial().await.fail(DialError::Transient("x".into()));
+    let store: std::sync::Arc<dyn crate::TokenStore> = h.store.clone();
+    h.link.set_token(store, None).await.unwrap();
+    let s = h
+        .wait_state(|s| matches!(s, LinkState::Unauthorized { .. }))
+        .await;
+    assert!(format!("{s:?}").contains("no token"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn config_errors_park_the_link_until_retry_now() {
+    let mut h = harness(config(), 1.0);
+    h.dial()
+        .await
+        .fail(DialError::Config("certificate not trusted".into()));
+    let s = h
+        .wait_state(|s| matches!(s, LinkState::Failed { .. }))
+        .await;
+    assert_eq!(
+        s,
+        LinkState::Failed {
+            reason: "certificate not trusted".into()
+        }
+    );
+    assert!(tokio::time::timeout(Duration::from_secs(600), h.dials.recv())
+        .await
+        .is_err());
+    h.link.retry_now().await.unwrap();
+    h.dial().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_now_skips_the_wait() {
+    let mut h = harness(config(), 1.0);
+    for _ in 0..7 {
+        h.dial().await.fail(DialError::Transient("x".into()));
+    }
+    h.wait_state(|s| matches!(s, LinkState::Reconnecting { retry_in_ms: 30000, .. }))
+        .await;
+    let t = Instant::now();
+    h.link.retry_now().await.unwrap();
+    let d = h.dial().await;
+    assert_eq!(d.at, t);
+}
+
+#[tokio::test(start_paused = true)]
+async fn hello_carries_the_last_seq_and_replays_are_not_applied_twice() {
+    let mut h = harness(config(), 1.0);
+    let mut peer = h.dial().await.accept();
+    assert_eq!(level1_peer(&mut peer, 100).await, None);
+    peer.send(&alarm(1, Some(101)));
+    peer.send(&alarm(2, Some(102)));
+    h.event(|e| matches!(e, LinkEvent::Alarm { alarm, .. } if alarm.seq == Some(102)))
+        .await;
+    peer.hang_up();
+    let mut peer = h.dial().await.accept();
+    peer.send(&connected(true));
+    let Some(ClientMessage::Hello(hello)) = peer.next_message().await else {
+        panic!("hello")
+    };
+    assert_eq!(hello.last_seq, Some(102));
+    // A server replaying too much: 102 again, then 103 (new), resumed, snapshot.
+    peer.send(&alarm(2, Some(102)));
+    peer.send(&alarm(3, Some(103)));
+    peer.send(&ServerMessage::Resumed(Resumed {
+        from_seq: 102,
+        to_seq: 103,
+        complete: true,
+    }));
+    peer.send(&snapshot(103));
+    let e = h
+        .event(|e| matches!(e, LinkEvent::Alarm { .. } | LinkEvent::Synced { .. }))
+        .await;
+    let LinkEvent::Alarm { alarm, via } = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!((alarm.seq, via), (Some(103), Delivery::Replay));
+    let snap = h.link.snapshot().await.unwrap();
+    assert_eq!(snap.counters.duplicates, 1);
+    assert_eq!(snap.last_seq, Some(103));
+    assert!(snap.missed_events.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_incomplete_resume_tells_the_operator() {
+    let mut h = harness(config(), 1.0);
+    let mut peer = h.dial().await.accept();
+    level1_peer(&mut peer, 100).await;
+    peer.send(&alarm(1, Some(101)));
+    h.event(|e| matches!(e, LinkEvent::Alarm { .. })).await;
+    peer.hang_up();
+    let mut peer = h.dial().await.accept();
+    assert_eq!(level1_peer(&mut peer, 900).await, Some(101));
+    peer.send(&ServerMessage::Resumed(Resumed {
+        from_seq: 101,
+        to_seq: 900,
+        complete: false,
+    }));
+    let e = h
+        .event(|e| matches!(e, LinkEvent::EventsMayBeMissing { .. }))
+        .await;
+    assert_eq!(
+        e,
+        LinkEvent::EventsMayBeMissing {
+            from_seq: 101,
+            to_seq: 900
+        }
+    );
+    assert!(h.link.snapshot().await.unwrap().missed_events.is_some());
+}
+
+#[tokio::test(start_paused = true)]
+async fn in_flight_commands_are_resent_with_the_same_id_at_level_1() {
+    let mut h = harness(config(), 1.0);
+    let mut peer = h.dial().await.accept();
+    level1_peer(&mut peer, 10).await;
+    let view = h.link.send_command(draft()).await.unwrap();
+    let first = loop {
+        if let Some(ClientMessage::Command(c)) = peer.next_message().await {
+            break c;
+        }
+    };
+    assert_eq!(first.command_id, view.command_id);
+    peer.send(&ServerMessage::CommandStatus(CommandStatus {
+        command_id: view.command_id.clone(),
+        status: CommandState::Acked,
+        actual_value: None,
+        completed_at: None,
+        reason: None,
+        endpoint_id: None,
+        action: None,
+        seq: Some(11),
+    }));
+    h.event(|e| matches!(e, LinkEvent::Command { command, .. } if command.phase == CommandPhase::Acked))
+        .await;
+    peer.hang_up();
+    let mut peer = h.dial().await.accept();
+    level1_peer(&mut peer, 11).await;
+    let again = loop {
+        if let Some(ClientMessage::Command(c)) = peer.next_message().await {
+            break c;
+        }
+    };
+    assert_eq!(again, first, "same id, same command");
+}
+
+#[tokio::test(start_paused = true)]
+async fn in_flight_commands_become_unknown_at_level_0() {
+    let mut h = harness(config(), 1.0);
+    let dial = h.dial().await;
+    // Issued offline; the level-0 poster cannot reach the fake address, so the command is
+    // marked by whichever comes first. Here: the link drops right after it is handed over.
+    let view = h.link.send_command(draft()).await.unwrap();
+    let mut peer = dial.accept();
+    peer.send(&connected(false));
+    // Level 0: subscriptions (alarms), then the command's own subscription before the POST.
+    let mut followed = false;
+    while !followed {
+        if let Some(ClientMessage::Subscribe(Subscription::Commands { command_ids })) =
+            peer.next_message().await
+        {
+            followed = command_ids == vec![view.command_id.clone()];
+        }
+    }
+    let snap = h.link.snapshot().await.unwrap();
+    assert_eq!(snap.level, Some(ProtocolLevel::Level0));
+    peer.hang_up();
+    let e = h
+        .event(|e| matches!(e, LinkEvent::Command { command, .. } if command.phase != CommandPhase::Queued))
+        .await;
+    let LinkEvent::Command { command, .. } = e else {
+        unreachable!()
+    };
+    // Either the drop made it unknown, or the POST failed to connect first: never re-sent.
+    assert!(
+        matches!(command.phase, CommandPhase::Unknown | CommandPhase::Failed),
+        "{command:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn garbage_is_counted_and_the_link_goes_on() {
+    let mut h = harness(config(), 1.0);
+    let peer = h.dial().await.accept();
+    peer.send(&connected(false));
+    peer.send_text("{not json");
+    peer.send_text(r#"{"type":"telemetry","endpointId":1}"#);
+    peer.send_text(r#"{"type":"weather","sky":"blue"}"#);
+    peer.send_raw(Ok(tokio_tungstenite::tungstenite::Message::Binary(
+        vec![1, 2, 3].into(),
+    )));
+    peer.send_json(serde_json::json!({"type":"telemetry","endpointId":1,"value":66.5,"timestamp":"2026-01-01T00:00:00Z"}));
+    h.event(|e| matches!(e, LinkEvent::Reading(_))).await;
+    let c = h.link.snapshot().await.unwrap().counters;
+    assert_eq!((c.bad_frames, c.unknown_messages), (3, 1));
+    assert!(h.link.state().is_connected());
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_the_last_handle_stops_the_actor() {
+    let mut h = harness(config(), 1.0);
+    let mut peer = h.dial().await.accept();
+    peer.send(&connected(false));
+    h.wait_state(LinkState::is_connected).await;
+    let mut state = h.state.clone();
+    drop(h.link);
+    state
+        .wait_for(|s| *s == LinkState::Stopped)
+        .await
+        .unwrap();
+    // The socket was closed (after the subscriptions it had sent), and the event channel ended.
+    while let Some(m) = peer.next_message().await {
+        assert!(matches!(m, ClientMessage::Subscribe(_)), "{m:?}");
+    }
+    assert!(matches!(
+        h.events.recv().await,
+        Err(tokio::sync::broadcast::error::RecvError::Closed)
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_ends_the_task_and_later_calls_say_stopped() {
+    let h = harness(config(), 1.0);
+    h.link.shutdown().await;
+    assert_eq!(h.link.state(), LinkState::Stopped);
+    assert_eq!(
+        h.link.snapshot().await.unwrap_err(),
+        crate::LinkError::Stopped
+    );
+}

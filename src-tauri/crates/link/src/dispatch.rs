@@ -1,0 +1,178 @@
+//! How the actor serves each operation, connected or not.
+
+use crate::actor::{Actor, Flow};
+use crate::error::LinkError;
+use crate::events::{Delivery, LinkEvent};
+use crate::ops::Op;
+use crate::session::Session;
+use crate::state::{LinkState, ProtocolLevel};
+use brewdeck_protocol::{AlarmAck, ClientMessage};
+use tokio::time::Instant;
+
+impl Actor {
+    pub(crate) async fn handle_op(&mut self, op: Op, mut session: Option<&mut Session>) -> Flow {
+        match op {
+            Op::Snapshot(reply) => {
+                let link = self.state.borrow().clone();
+                let subscriptions = self.subs.wanted(&self.model.catalog).into_iter().collect();
+                let snapshot = self.model.snapshot(
+                    link,
+                    self.config.server.to_string(),
+                    subscriptions,
+                    self.config.timings.stale_after,
+                    Instant::now(),
+                );
+                let _ = reply.send(snapshot);
+                Flow::Continue
+            }
+            Op::Subscribe(ids, reply) => {
+                self.subs.add(ids);
+                let flow = self.resync(session).await;
+                let _ = reply.send(());
+                flow
+            }
+            Op::Unsubscribe(ids, reply) => {
+                self.subs.remove(&ids);
+                let flow = self.resync(session).await;
+                let _ = reply.send(());
+                flow
+            }
+            Op::FollowCatalog(on, reply) => {
+                self.subs.follow_catalog = on;
+                let flow = self.resync(session).await;
+                let _ = reply.send(());
+                flow
+            }
+            Op::SendCommand(draft, reply) => {
+                if let Err(e) = self.check_command(&draft) {
+                    let _ = reply.send(Err(e));
+                    return Flow::Continue;
+                }
+                let view = self.model.commands.issue(
+                    draft,
+                    self.config.command_expiry,
+                    Instant::now(),
+                );
+                tracing::info!(
+                    command_id = %view.command_id,
+                    endpoint = %view.endpoint_id,
+                    action = view.action.as_str(),
+                    "command issued"
+                );
+                self.rearm_expiry();
+                self.emit(LinkEvent::Command {
+                    command: view.clone(),
+                    via: Delivery::Local,
+                });
+                let _ = reply.send(Ok(view));
+                match session.as_deref_mut() {
+                    Some(s) => match s.flush_outbox(self).await {
+                        Ok(()) => Flow::Continue,
+                        Err(reason) => Flow::Lost(reason),
+                    },
+                    None => Flow::Continue,
+                }
+            }
+            Op::Acknowledge(alarm_id, reply) => {
+                let Some(s) = session.filter(|s| s.ready) else {
+                    let _ = reply.send(Err(LinkError::NotConnected));
+                    return Flow::Continue;
+                };
+                if s.level != Some(ProtocolLevel::Level1) {
+                    let _ = reply.send(Err(LinkError::NeedsLevel1("alarm acknowledgement")));
+                    return Flow::Continue;
+                }
+                if !self.model.has_alarm(&alarm_id) {
+                    let _ = reply.send(Err(LinkError::UnknownAlarm(alarm_id)));
+                    return Flow::Continue;
+                }
+                match s.send(&ClientMessage::AlarmAck(AlarmAck { alarm_id })).await {
+                    Ok(()) => {
+                        let _ = reply.send(Ok(()));
+                        Flow::Continue
+                    }
+                    Err(reason) => {
+                        let _ = reply.send(Err(LinkError::NotConnected));
+                        Flow::Lost(reason)
+                    }
+                }
+            }
+            Op::RetryNow | Op::Connect => {
+                let busy = session.is_some()
+                    || matches!(*self.state.borrow(), LinkState::Connecting { .. });
+                if busy {
+                    Flow::Continue
+                } else {
+                    tracing::info!("dialing now, as asked");
+                    self.server_delay = None;
+                    Flow::Redial
+                }
+            }
+            Op::Disconnect => {
+                self.attempt = 0;
+                Flow::Idle
+            }
+            Op::TokenChanged(token) => {
+                tracing::info!(set = token.is_some(), "token changed");
+                self.token = token;
+                self.attempt = 0;
+                if matches!(*self.state.borrow(), LinkState::Idle) {
+                    Flow::Continue
+                } else {
+                    Flow::Redial
+                }
+            }
+            Op::SetServer(server, tls) => {
+                tracing::info!(%server, "server changed");
+                for command in self.model.commands.abandon_all("the link moved to another server") {
+                    self.emit(LinkEvent::Command {
+                        command,
+                        via: Delivery::Local,
+                    });
+                }
+                self.config.server = server;
+                self.tls = tls;
+                self.model.reset();
+                self.subs = Default::default();
+                self.attempt = 0;
+                self.server_delay = None;
+                self.rearm_expiry();
+                if matches!(*self.state.borrow(), LinkState::Idle) {
+                    Flow::Continue
+                } else {
+                    Flow::Redial
+                }
+            }
+            Op::Shutdown => Flow::Stop,
+        }
+    }
+
+    async fn resync(&mut self, session: Option<&mut Session>) -> Flow {
+        match session {
+            Some(s) => match s.sync_telemetry(self).await {
+                Ok(()) => Flow::Continue,
+                Err(reason) => Flow::Lost(reason),
+            },
+            None => Flow::Continue,
+        }
+    }
+
+    /// Refuses a command the catalog says the endpoint cannot take (level 1; a level-0
+    /// server has no catalog and decides alone).
+    fn check_command(&self, draft: &crate::command_book::CommandDraft) -> Result<(), LinkError> {
+        if self.model.catalog.is_empty() {
+            return Ok(());
+        }
+        let endpoint = self
+            .model
+            .endpoint(&draft.endpoint_id)
+            .ok_or_else(|| LinkError::UnknownEndpoint(draft.endpoint_id.clone()))?;
+        if !endpoint.writable || !endpoint.actions.contains(&draft.action) {
+            return Err(LinkError::NotAllowed {
+                endpoint: draft.endpoint_id.clone(),
+                action: draft.action.as_str().to_owned(),
+            });
+        }
+        Ok(())
+    }
+}

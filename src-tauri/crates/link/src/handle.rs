@@ -1,0 +1,194 @@
+//! [`Link`]: the cloneable handle to the link's actor.
+
+use crate::actor::Actor;
+use crate::backoff::Backoff;
+use crate::command_book::{CommandDraft, CommandView};
+use crate::config::{LinkConfig, ServerUrl};
+use crate::error::LinkError;
+use crate::events::LinkEvent;
+use crate::model::{PlantModel, PlantSnapshot};
+use crate::ops::Op;
+use crate::state::LinkState;
+use crate::subscriptions::Subscriptions;
+use crate::token_store::TokenStore;
+use crate::transport::tls;
+use crate::transport::ws::WsDialer;
+use crate::transport::Dialer;
+use brewdeck_protocol::{AlarmId, EndpointId, Token};
+use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+/// Operations waiting for the actor; a full queue makes callers wait, never drops.
+const OPS_CAPACITY: usize = 256;
+
+/// The plant link. Clone it freely; the connection lives as long as a handle does (or until
+/// [`Link::shutdown`]).
+#[derive(Debug, Clone)]
+pub struct Link {
+    ops: mpsc::Sender<Op>,
+    state: watch::Receiver<LinkState>,
+    // Weak, so a handle does not keep the channel open after the actor has ended.
+    events: broadcast::WeakSender<LinkEvent>,
+}
+
+impl Link {
+    /// Starts a link on the current tokio runtime.
+    pub fn spawn(config: LinkConfig, store: Arc<dyn TokenStore>) -> Result<Link, LinkError> {
+        let tls = tls::client_config(config.site_ca.as_deref())?;
+        let dialer = Arc::new(WsDialer {
+            tls: tls.clone(),
+            max_message_bytes: config.max_message_bytes,
+            connect_timeout: config.timings.connect_timeout,
+        });
+        Ok(Self::spawn_with(config, store, dialer, tls, Box::new(fastrand::f64)))
+    }
+
+    pub(crate) fn spawn_with(
+        config: LinkConfig,
+        store: Arc<dyn TokenStore>,
+        dialer: Arc<dyn Dialer>,
+        tls: Arc<rustls::ClientConfig>,
+        random: Box<dyn FnMut() -> f64 + Send>,
+    ) -> Link {
+        let (ops_tx, ops) = mpsc::channel(OPS_CAPACITY);
+        let (state_tx, state) = watch::channel(LinkState::Idle);
+        let (events, _) = broadcast::channel(config.event_capacity.max(16));
+        let weak = events.downgrade();
+        let (post_results_tx, post_results) = mpsc::unbounded_channel();
+        let actor = Actor {
+            backoff: Backoff {
+                base: config.timings.backoff_base,
+                cap: config.timings.backoff_cap,
+            },
+            model: PlantModel::new(config.command_history),
+            expiry: Box::pin(tokio::time::sleep(std::time::Duration::ZERO)),
+            expiry_armed: false,
+            config,
+            tls,
+            dialer,
+            store,
+            token: None,
+            ops,
+            state: state_tx,
+            events,
+            subs: Subscriptions::default(),
+            attempt: 0,
+            server_delay: None,
+            poster: None,
+            post_results,
+            post_results_tx,
+            random,
+        };
+        tokio::spawn(actor.run());
+        Link {
+            ops: ops_tx,
+            state,
+            events: weak,
+        }
+    }
+
+    /// The connection state now.
+    pub fn state(&self) -> LinkState {
+        self.state.borrow().clone()
+    }
+
+    /// Follows the connection state.
+    pub fn watch_state(&self) -> watch::Receiver<LinkState> {
+        self.state.clone()
+    }
+
+    /// Follows plant events from now on. Take a [`Link::snapshot`] after subscribing, and
+    /// again whenever the receiver reports it lagged.
+    pub fn events(&self) -> broadcast::Receiver<LinkEvent> {
+        match self.events.upgrade() {
+            Some(sender) => sender.subscribe(),
+            None => broadcast::channel(1).1,
+        }
+    }
+
+    async fn ask<T>(&self, op: impl FnOnce(oneshot::Sender<T>) -> Op) -> Result<T, LinkError> {
+        let (tx, rx) = oneshot::channel();
+        self.ops.send(op(tx)).await.map_err(|_| LinkError::Stopped)?;
+        rx.await.map_err(|_| LinkError::Stopped)
+    }
+
+    async fn tell(&self, op: Op) -> Result<(), LinkError> {
+        self.ops.send(op).await.map_err(|_| LinkError::Stopped)
+    }
+
+    /// The whole plant model and the link's state, at one instant.
+    pub async fn snapshot(&self) -> Result<PlantSnapshot, LinkError> {
+        self.ask(Op::Snapshot).await
+    }
+
+    /// Follows these endpoints' readings (kept across reconnects).
+    pub async fn subscribe(&self, endpoints: Vec<EndpointId>) -> Result<(), LinkError> {
+        self.ask(|r| Op::Subscribe(endpoints, r)).await
+    }
+
+    pub async fn unsubscribe(&self, endpoints: Vec<EndpointId>) -> Result<(), LinkError> {
+        self.ask(|r| Op::Unsubscribe(endpoints, r)).await
+    }
+
+    /// Follows every endpoint of the catalog of a level-1 server, whatever it lists.
+    pub async fn follow_catalog(&self, on: bool) -> Result<(), LinkError> {
+        self.ask(|r| Op::FollowCatalog(on, r)).await
+    }
+
+    /// Issues a command. It is sent at once when connected, or waits in the outbox until
+    /// its expiry; its progress arrives as [`LinkEvent::Command`].
+    pub async fn send_command(&self, draft: CommandDraft) -> Result<CommandView, LinkError> {
+        self.ask(|r| Op::SendCommand(draft, r)).await?
+    }
+
+    /// Acknowledges an alarm (level 1).
+    pub async fn acknowledge(&self, alarm: AlarmId) -> Result<(), LinkError> {
+        self.ask(|r| Op::Acknowledge(alarm, r)).await?
+    }
+
+    /// Skips the wait before the next attempt (also after `unauthorized` or `failed`).
+    pub async fn retry_now(&self) -> Result<(), LinkError> {
+        self.tell(Op::RetryNow).await
+    }
+
+    pub async fn connect(&self) -> Result<(), LinkError> {
+        self.tell(Op::Connect).await
+    }
+
+    /// Closes the connection and stays idle until [`Link::connect`].
+    pub async fn disconnect(&self) -> Result<(), LinkError> {
+        self.tell(Op::Disconnect).await
+    }
+
+    /// Stores a new token (or forgets it with `None`) and reconnects with it.
+    pub async fn set_token(
+        &self,
+        store: Arc<dyn TokenStore>,
+        token: Option<Token>,
+    ) -> Result<(), LinkError> {
+        let saved = token.clone();
+        tokio::task::spawn_blocking(move || match &saved {
+            Some(t) => store.save(t),
+            None => store.clear(),
+        })
+        .await
+        .map_err(|_| LinkError::TokenStore("the token store failed".to_owned()))?
+        .map_err(|e| LinkError::TokenStore(e.to_string()))?;
+        self.tell(Op::TokenChanged(token)).await
+    }
+
+    /// Points the link at another server (its commands in flight are abandoned, its model
+    /// cleared) and connects there.
+    pub async fn set_server(&self, server: ServerUrl, site_ca: Option<&Path>) -> Result<(), LinkError> {
+        let tls = tls::client_config(site_ca)?;
+        self.tell(Op::SetServer(server, tls)).await
+    }
+
+    /// Stops the link and waits until its task has ended.
+    pub async fn shutdown(&self) {
+        let _ = self.ops.send(Op::Shutdown).await;
+        let mut state = self.state.clone();
+        let _ = state.wait_for(|s| *s == LinkState::Stopped).await;
+    }
+}

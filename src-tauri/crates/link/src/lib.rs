@@ -1,0 +1,41 @@
+//! The Brewdeck plant link: one task that owns the connection to a plant control server and
+//! the plant model built from it.
+//!
+//! [`Link::spawn`] starts the actor and returns a cloneable handle. Operations go in through
+//! the handle; the connection state comes out on a `watch` ([`Link::watch_state`]) and plant
+//! events on a broadcast channel ([`Link::events`]); [`Link::snapshot`] returns the whole model.
+//! The link reconnects by itself with backoff and jitter, forever by default, restores its
+//! subscriptions, resumes from the last `seq` on a level-1 server so no alarm or command
+//! status is lost, and never executes a command twice.
+
+mod actor;
+mod backoff;
+mod command_book;
+mod config;
+mod dispatch;
+mod error;
+mod events;
+mod handle;
+mod model;
+mod ops;
+mod session;
+mod state;
+mod subscriptions;
+mod token_store;
+mod transport;
+
+pub use backoff::Backoff;
+pub use command_book::{CommandDraft, CommandPhase, CommandView};
+pub use config::{LinkConfig, ServerUrl, Timings, DEFAULT_MAX_MESSAGE_BYTES};
+pub use error::LinkError;
+pub use events::{Delivery, LinkEvent};
+pub use handle::Link;
+pub use model::{LinkCounters, MissedEvents, PlantSnapshot, ReadingView};
+pub use state::{LinkState, ProtocolLevel};
+pub use token_store::{MemoryTokenStore, TokenStore, TokenStoreError};
+pub use transport::tls::install_crypto_provider;
+
+#[cfg(test)]
+mod actor_tests;
+#[cfg(test)]
+mod testing;

@@ -1,0 +1,192 @@
+//! The real dialer: TCP, TLS when `wss://`, and the WebSocket upgrade with the bearer token.
+
+use super::{BoxSocket, DialError, Dialer};
+use crate::config::ServerUrl;
+use crate::transport::tls;
+use brewdeck_protocol::Token;
+use futures_util::future::BoxFuture;
+use http::header::{AUTHORIZATION, RETRY_AFTER};
+use http::{HeaderValue, StatusCode};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::error::{Error as WsError, TlsError, UrlError};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::Connector;
+
+#[derive(Debug)]
+pub(crate) struct WsDialer {
+    pub tls: Arc<rustls::ClientConfig>,
+    pub max_message_bytes: usize,
+    pub connect_timeout: Duration,
+}
+
+impl Dialer for WsDialer {
+    fn dial(&self, server: ServerUrl, token: Token) -> BoxFuture<'static, Result<BoxSocket, DialError>> {
+        let tls = self.tls.clone();
+        let max = self.max_message_bytes;
+        let limit = self.connect_timeout;
+        Box::pin(async move {
+            let mut request = server
+                .as_str()
+                .into_client_request()
+                .map_err(|e| DialError::Config(format!("bad server URL: {e}")))?;
+            let mut auth = HeaderValue::from_str(&token.bearer()).map_err(|_| {
+                DialError::Unauthorized(
+                    "the token contains characters an HTTP header cannot carry".to_owned(),
+                )
+            })?;
+            auth.set_sensitive(true);
+            request.headers_mut().insert(AUTHORIZATION, auth);
+            let config = WebSocketConfig::default()
+                .max_message_size(Some(max))
+                .max_frame_size(Some(max));
+            let connector = if server.is_secure() {
+                Connector::Rustls(tls)
+            } else {
+                Connector::Plain
+            };
+            let connect = tokio_tungstenite::connect_async_tls_with_config(
+                request,
+                Some(config),
+                true,
+                Some(connector),
+            );
+            match tokio::time::timeout(limit, connect).await {
+                Err(_) => Err(DialError::Transient(format!(
+                    "{}:{} did not complete the connection within {} s",
+                    server.host(),
+                    server.port(),
+                    limit.as_secs()
+                ))),
+                Ok(Ok((stream, _response))) => Ok(Box::new(stream) as BoxSocket),
+                Ok(Err(e)) => Err(classify(e, &server)),
+            }
+        })
+    }
+}
+
+/// Sorts a handshake failure into what the link does next, with an operator's message.
+pub(crate) fn classify(e: WsError, server: &ServerUrl) -> DialError {
+    let host = server.host();
+    match e {
+        WsError::Http(response) => {
+            let status = response.status();
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after);
+            from_status(status, retry_after, server)
+        }
+        WsError::Io(io) => {
+            if let Some(tls_error) = io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            {
+                return DialError::Config(tls::explain(tls_error, host));
+            }
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => DialError::Transient(format!(
+                    "{host}:{} refused the connection: is the plant server running?",
+                    server.port()
+                )),
+                _ => DialError::Transient(format!("cannot reach {host}:{}: {io}", server.port())),
+            }
+        }
+        WsError::Tls(TlsError::Rustls(e)) => DialError::Config(tls::explain(&e, host)),
+        WsError::Tls(TlsError::InvalidDnsName) => {
+            DialError::Config(format!("{host} is not a valid TLS server name"))
+        }
+        WsError::Tls(other) => DialError::Config(format!("TLS with {host} failed: {other}")),
+        WsError::Url(UrlError::UnableToConnect(reason)) => {
+            DialError::Transient(format!("cannot reach {host}:{}: {reason}", server.port()))
+        }
+        WsError::Url(other) => DialError::Config(format!("bad server URL: {other}")),
+        other => DialError::Transient(format!("the WebSocket handshake with {host} failed: {other}")),
+    }
+}
+
+pub(crate) fn from_status(
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    server: &ServerUrl,
+) -> DialError {
+    match status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => DialError::Unauthorized(format!(
+            "the plant server refused the token (HTTP {}): set the right token",
+            status.as_u16()
+        )),
+        StatusCode::SERVICE_UNAVAILABLE => {
+            let message = "the plant server is busy (HTTP 503)".to_owned();
+            match retry_after {
+                Some(d) => DialError::RetryAfter(d, message),
+                None => DialError::Transient(message),
+            }
+        }
+        StatusCode::NOT_FOUND => DialError::Config(format!(
+            "the server has no WebSocket at {} (HTTP 404): check the server URL",
+            server.path()
+        )),
+        s if s.is_server_error() => {
+            DialError::Transient(format!("the plant server failed (HTTP {})", s.as_u16()))
+        }
+        s => DialError::Config(format!(
+            "the server refused the WebSocket upgrade (HTTP {}): is this a plant server?",
+            s.as_u16()
+        )),
+    }
+}
+
+/// `Retry-After` in seconds. (The HTTP-date form is not used by plant servers; it falls back
+/// to the normal backoff.)
+pub(crate) fn parse_retry_after(text: &str) -> Option<Duration> {
+    let secs: f64 = text.trim().parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_what_the_link_does_next() {
+        let server = ServerUrl::parse("ws://127.0.0.1:1/ws", false).expect("url");
+        assert!(matches!(
+            from_status(StatusCode::UNAUTHORIZED, None, &server),
+            DialError::Unauthorized(_)
+        ));
+        assert!(matches!(
+            from_status(StatusCode::FORBIDDEN, None, &server),
+            DialError::Unauthorized(_)
+        ));
+        assert_eq!(
+            from_status(StatusCode::SERVICE_UNAVAILABLE, Some(Duration::from_secs(7)), &server),
+            DialError::RetryAfter(
+                Duration::from_secs(7),
+                "the plant server is busy (HTTP 503)".to_owned()
+            )
+        );
+        assert!(matches!(
+            from_status(StatusCode::SERVICE_UNAVAILABLE, None, &server),
+            DialError::Transient(_)
+        ));
+        assert!(matches!(
+            from_status(StatusCode::NOT_FOUND, None, &server),
+            DialError::Config(m) if m.contains("/ws")
+        ));
+        assert!(matches!(
+            from_status(StatusCode::BAD_GATEWAY, None, &server),
+            DialError::Transient(_)
+        ));
+    }
+
+    #[test]
+    fn retry_after_seconds() {
+        assert_eq!(parse_retry_after("5"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_retry_after(" 0.5 "), Some(Duration::from_millis(500)));
+        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after("1e9"), Some(Duration::from_secs(86_400)));
+    }
+}
