@@ -93,6 +93,9 @@ pub struct CommandView {
     pub completed_at: Option<Timestamp>,
     /// Issued by this link (this desktop), rather than seen from another client.
     pub mine: bool,
+    /// The level-1 `seq` of its latest status.
+    #[ts(type = "number | null")]
+    pub seq: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -147,6 +150,7 @@ impl CommandBook {
             expires_at,
             completed_at: None,
             mine: true,
+            seq: None,
         };
         let id = view.command_id.clone();
         self.entries.insert(
@@ -274,15 +278,22 @@ impl CommandBook {
                 expires_at: now,
                 completed_at: status.completed_at,
                 mine: false,
+                seq: status.seq,
             });
             return self.get(&status.command_id).cloned();
         }
         let e = self.entries.get_mut(&status.command_id)?;
-        if !e.view.phase.advances_to(phase) {
+        // The server confirming the phase the link already shows (its `queued` after the
+        // outbox's) is still news when it is a new numbered event: the command reached it.
+        let confirms = phase == e.view.phase && status.seq.is_some() && status.seq != e.view.seq;
+        if !e.view.phase.advances_to(phase) && !confirms {
             return None;
         }
         e.view.phase = phase;
         e.sent = true;
+        if status.seq.is_some() {
+            e.view.seq = status.seq;
+        }
         if status.reason.is_some() {
             e.view.reason = status.reason.clone();
         } else if e.view.reason.is_some() && !phase.is_final() {
@@ -315,6 +326,7 @@ impl CommandBook {
                 expires_at: record.expires_at,
                 completed_at: record.completed_at,
                 mine: false,
+                seq: record.seq,
             });
             return self.get(&record.command_id).cloned();
         }

@@ -1,0 +1,139 @@
+//! Helpers for the link's integration tests: a real plant on loopback, scripted raw servers,
+//! a tiny HTTP client for the plant's admin API, and waits bounded by a timeout.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod scripted;
+
+use brewdeck_link::{Link, LinkConfig, LinkEvent, LinkState, MemoryTokenStore, ServerUrl, Timings};
+use brewdeck_plant::{start, PlantConfig, RunningPlant};
+use brewdeck_protocol::Token;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::broadcast;
+
+pub const TOKEN: &str = "link-test-token-8d2e";
+/// Every wait here is on an event or a state, bounded by this.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+pub fn plant_config() -> PlantConfig {
+    let mut c = PlantConfig::new("127.0.0.1:0".parse().unwrap(), Token::new(TOKEN).unwrap());
+    c.admin = true;
+    c.tick = Duration::from_millis(20);
+    c
+}
+
+pub async fn plant() -> RunningPlant {
+    start(plant_config()).await.unwrap()
+}
+
+/// Timings scaled down so unpaused tests finish fast; the shape is the production one.
+pub fn fast_timings() -> Timings {
+    Timings {
+        ping_interval: Duration::from_millis(200),
+        dead_after: Duration::from_millis(800),
+        connect_timeout: Duration::from_secs(2),
+        backoff_base: Duration::from_millis(10),
+        backoff_cap: Duration::from_millis(100),
+        stable_after: Duration::from_secs(2),
+        write_timeout: Duration::from_secs(2),
+        stale_after: Duration::from_secs(5),
+        max_server_delay: Duration::from_secs(30),
+    }
+}
+
+pub fn link_config(url: &str) -> LinkConfig {
+    let mut c = LinkConfig::new(ServerUrl::parse(url, false).unwrap());
+    c.timings = fast_timings();
+    c
+}
+
+pub fn link_with(config: LinkConfig, token: &str) -> (Link, Arc<MemoryTokenStore>) {
+    let store = Arc::new(MemoryTokenStore::new(Token::new(token)));
+    let link = Link::spawn(config, store.clone()).unwrap();
+    (link, store)
+}
+
+pub async fn wait_state(link: &Link, pred: impl Fn(&LinkState) -> bool) -> LinkState {
+    let mut rx = link.watch_state();
+    let state = tokio::time::timeout(WAIT, rx.wait_for(|s| pred(s)))
+        .await
+        .unwrap_or_else(|_| panic!("state not reached; now {:?}", link.state()))
+        .expect("link alive");
+    state.clone()
+}
+
+pub async fn connected(link: &Link) {
+    wait_state(link, LinkState::is_connected).await;
+}
+
+pub async fn next_event(
+    rx: &mut broadcast::Receiver<LinkEvent>,
+    pred: impl Fn(&LinkEvent) -> bool,
+) -> LinkEvent {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            match rx.recv().await {
+                Ok(e) if pred(&e) => return e,
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(n)) => panic!("lagged by {n}"),
+                Err(e) => panic!("events ended: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("event within the wait")
+}
+
+/// A one-shot HTTP/1.1 exchange: status and JSON body.
+pub async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let body = body.unwrap_or("");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(WAIT, s.read_to_end(&mut raw))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    let status: u16 = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    let json = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .and_then(|b| serde_json::from_str(b).ok())
+        .unwrap_or(serde_json::Value::Null);
+    (status, json)
+}
+
+pub async fn admin(plant: &RunningPlant, path: &str, body: Option<&str>) -> serde_json::Value {
+    let method = if path == "/admin/stats" { "GET" } else { "POST" };
+    let (status, json) = http(plant.local_addr(), method, path, body).await;
+    assert!(status < 300, "{path}: {status} {json}");
+    json
+}
+
+pub async fn stats(plant: &RunningPlant) -> serde_json::Value {
+    admin(plant, "/admin/stats", None).await
+}
+
+/// Raises a manual alarm; returns its seq.
+pub async fn raise_alarm(plant: &RunningPlant, message: &str) -> u64 {
+    let body = serde_json::json!({"severity":"critical","message":message}).to_string();
+    admin(plant, "/admin/alarm", Some(&body)).await["seq"]
+        .as_u64()
+        .unwrap()
+}

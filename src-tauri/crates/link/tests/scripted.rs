@@ -1,0 +1,298 @@
+//! The link against small scripted servers that each misbehave in one way: 401, 503 with
+//! Retry-After, a server that never answers, garbage and oversized frames, drops mid-stream,
+//! and a level-0 server (no `brewdeck.v1`, commands over HTTP).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use brewdeck_link::{
+    CommandDraft, CommandPhase, LinkEvent, LinkState, ProtocolLevel, TokenStore,
+};
+use brewdeck_protocol::{Action, EndpointId, Token};
+use common::scripted::{self, read_all, say, serve, Answer};
+use common::*;
+use futures_util::SinkExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+#[tokio::test]
+async fn a_refused_token_stops_retrying_until_the_token_changes() {
+    let server = serve(
+        |n| {
+            if n == 0 {
+                Answer::Status(401, None)
+            } else {
+                Answer::Upgrade
+            }
+        },
+        |_, mut ws| async move {
+            say(&mut ws, scripted::connected_level0()).await;
+            read_all(&mut ws, usize::MAX).await;
+        },
+    )
+    .await;
+    let (link, store) = link_with(link_config(&server.url), "wrong-token");
+    let state = wait_state(&link, |s| matches!(s, LinkState::Unauthorized { .. })).await;
+    assert!(format!("{state:?}").contains("refused the token"), "{state:?}");
+    // With a 10 ms backoff a retry storm would make dozens of attempts in this window.
+    assert!(server.no_attempt_within(Duration::from_millis(500)).await);
+    assert_eq!(server.attempts(), 1);
+    let store: Arc<dyn TokenStore> = store;
+    link.set_token(store.clone(), Token::new(TOKEN)).await.unwrap();
+    connected(&link).await;
+    assert_eq!(server.attempts(), 2);
+    assert_eq!(store.load().unwrap(), Token::new(TOKEN));
+    link.shutdown().await;
+}
+
+#[tokio::test]
+async fn busy_503_waits_what_retry_after_says() {
+    let server = serve(
+        |n| {
+            if n == 0 {
+                Answer::Status(503, Some(1))
+            } else {
+                Answer::Upgrade
+            }
+        },
+        |_, mut ws| async move {
+            say(&mut ws, scripted::connected_level0()).await;
+            read_all(&mut ws, usize::MAX).await;
+        },
+    )
+    .await;
+    let (link, _) = link_with(link_config(&server.url), TOKEN);
+    let state = wait_state(&link, |s| matches!(s, LinkState::Reconnecting { .. })).await;
+    let LinkState::Reconnecting { retry_in_ms, last_error, .. } = state else {
+        unreachable!()
+    };
+    // The backoff here is at most 100 ms: 1000 is the server's Retry-After.
+    assert_eq!(retry_in_ms, 1000);
+    assert!(last_error.contains("503"), "{last_error}");
+    connected(&link).await;
+    assert_eq!(server.attempts(), 2);
+    link.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_server_that_stops_answering_is_declared_dead_and_left() {
+    let server = serve(
+        |_| Answer::Upgrade,
+        |n, mut ws| async move {
+            say(&mut ws, scripted::connected_level0()).await;
+            if n == 0 {
+                // Half-open: holds the socket, never reads (so never answers a ping).
+                tokio::time::sleep(Duration::from_secs(60)).await;
+            } else {
+                read_all(&mut ws, usize::MAX).await;
+            }
+        },
+    )
+    .await;
+    let (link, _) = link_with(link_config(&server.url), TOKEN);
+    connected(&link).await;
+    let state = wait_state(&link, |s| matches!(s, LinkState::Reconnecting { .. })).await;
+    assert!(format!("{state:?}").contains("no frame from the server"), "{state:?}");
+    server.wait_attempts(2).await;
+    connected(&link).await;
+    link.shutdown().await;
+}
+
+#[tokio::test]
+async fn garbage_is_counted_and_an_oversized_frame_is_refused_and_survived() {
+    let server = serve(
+        |_| Answer::Upgrade,
+        |n, mut ws| async move {
+            say(&mut ws, scripted::connected_level0()).await;
+            if n == 0 {
+                say(&mut ws, "{\"type\":").await;
+                say(&mut ws, "[1,2,3]").await;
+                say(&mut ws, r#"{"type":"telemetry","endpointId":"x","value":{"deep":1}}"#).await;
+                let _ = ws.send(Message::binary(vec![0u8; 10])).await;
+                say(&mut ws, scripted::telemetry(5, 1.5)).await;
+                // 2 MiB of valid JSON: over the 1 MiB limit.
+                let big = format!(
+                    r#"{{"type":"error","message":"{}"}}"#,
+                    "x".repeat(2 << 20)
+                );
+                say(&mut ws, big).await;
+            } else {
+                say(&mut ws, scripted::telemetry(5, 2.5)).await;
+            }
+            read_all(&mut ws, usize::MAX).await;
+        },
+    )
+    .await;
+    let mut config = link_config(&server.url);
+    config.timings.stable_after = Duration::from_secs(60);
+    let (link, _) = link_with(config, TOKEN);
+    link.subscribe(vec![EndpointId::from(5)]).await.unwrap();
+    let mut events = link.events();
+    // The second connection's reading proves the link came back after the oversized frame.
+    next_event(&mut events, |e| {
+        matches!(e, LinkEvent::Reading(t) if t.value.as_f64() == Some(2.5))
+    })
+    .await;
+    let snap = link.snapshot().await.unwrap();
+    assert_eq!(snap.counters.bad_frames, 4, "{:?}", snap.counters);
+    assert_eq!(snap.counters.oversized_frames, 1);
+    assert_eq!(snap.counters.connections, 2);
+    link.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_drop_mid_stream_reconnects_and_resubscribes_once() {
+    let (seen_tx, mut seen) = mpsc::unbounded_channel::<(usize, Vec<serde_json::Value>)>();
+    let server = serve(
+        |_| Answer::Upgrade,
+        move |n, mut ws| {
+            let seen_tx = seen_tx.clone();
+            async move {
+                say(&mut ws, scripted::connected_level0()).await;
+                let got = scripted::read_through(&mut ws, |v| v["channel"] == "alarms").await;
+                say(&mut ws, scripted::telemetry(9, n as f64)).await;
+                if n == 0 {
+                    // Gone without a close frame.
+                    drop(ws);
+                    let _ = seen_tx.send((n, got));
+                    return;
+                }
+                let _ = seen_tx.send((n, got));
+                read_all(&mut ws, usize::MAX).await;
+            }
+        },
+    )
+    .await;
+    let mut config = link_config(&server.url);
+    config.connect_on_start = false;
+    let (link, _) = link_with(config, TOKEN);
+    link.subscribe(vec![EndpointId::from(9), EndpointId::from(10)]).await.unwrap();
+    let mut events = link.events();
+    link.connect().await.unwrap();
+    next_event(&mut events, |e| matches!(e, LinkEvent::Reading(t) if t.value.as_f64() == Some(1.0)))
+        .await;
+    let snap = link.snapshot().await.unwrap();
+    assert_eq!(snap.counters.connections, 2);
+    link.shutdown().await;
+    let (_, first) = seen.recv().await.unwrap();
+    let (_, second) = seen.recv().await.unwrap();
+    // Each connection: telemetry for both endpoints in one message, then alarms; no hello to
+    // a level-0 server, nothing twice.
+    let expected = vec![
+        serde_json::json!({"type":"subscribe","channel":"telemetry","endpointIds":[9,10]}),
+        serde_json::json!({"type":"subscribe","channel":"alarms"}),
+    ];
+    assert_eq!(first, expected);
+    assert_eq!(second, expected);
+}
+
+/// A level-0 server as the seeds describe it: `connected` without protocols, telemetry on
+/// subscription, commands by `POST /api/os/command` with their status on the socket.
+#[tokio::test]
+async fn a_level_0_server_gets_no_hello_and_commands_over_http() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (posted_tx, posted) = mpsc::unbounded_channel::<serde_json::Value>();
+    let (first_tx, mut first_messages) = mpsc::unbounded_channel::<Vec<serde_json::Value>>();
+    let posted = Arc::new(tokio::sync::Mutex::new(posted));
+    let server = tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut peek = [0u8; 4];
+            let _ = stream.peek(&mut peek).await;
+            if &peek == b"POST" {
+                let head = scripted::read_head(&mut stream).await;
+                assert!(head.starts_with("POST /api/os/command"), "{head}");
+                assert!(head.contains(&format!("authorization: Bearer {TOKEN}")) || head.contains(&format!("Authorization: Bearer {TOKEN}")), "{head}");
+                let body = scripted::read_body(&mut stream, &head).await;
+                let request: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                let reply = serde_json::json!({"status":"queued","commandId":request["commandId"]}).to_string();
+                let response = format!("HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}", reply.len());
+                stream.write_all(response.as_bytes()).await.unwrap();
+                posted_tx.send(request).unwrap();
+                continue;
+            }
+            let mut ws = tokio_tungstenite::accept_async(stream).await.unwrap();
+            let posted = posted.clone();
+            let first_tx = first_tx.clone();
+            tokio::spawn(async move {
+                say(&mut ws, scripted::connected_level0()).await;
+                let mut got = Vec::new();
+                // telemetry + alarms subscriptions, then the command's.
+                got.extend(read_all(&mut ws, 3).await);
+                say(&mut ws, scripted::telemetry(59, 150.5)).await;
+                let request = posted.lock().await.recv().await.unwrap();
+                for status in ["sent", "succeeded"] {
+                    say(&mut ws, serde_json::json!({"type":"command_status","commandId":request["commandId"],"status":status,"actualValue":true,"completedAt":"2026-11-23T06:00:00Z"}).to_string()).await;
+                }
+                let _ = first_tx.send(got);
+                read_all(&mut ws, usize::MAX).await;
+            });
+        }
+    });
+    let mut config = link_config(&format!("ws://{addr}/ws"));
+    config.connect_on_start = false;
+    let (link, _) = link_with(config, TOKEN);
+    link.subscribe(vec![EndpointId::from(59)]).await.unwrap();
+    let mut events = link.events();
+    link.connect().await.unwrap();
+    let state = wait_state(&link, LinkState::is_connected).await;
+    assert!(matches!(state, LinkState::Connected { level: ProtocolLevel::Level0, .. }));
+    let view = link
+        .send_command(CommandDraft {
+            endpoint_id: EndpointId::from(59),
+            action: Action::On,
+            value: None,
+        })
+        .await
+        .unwrap();
+    let done = next_event(&mut events, |e| {
+        matches!(e, LinkEvent::Command { command, .. } if command.phase == CommandPhase::Succeeded)
+    })
+    .await;
+    let LinkEvent::Command { command, .. } = done else { unreachable!() };
+    assert_eq!(command.command_id, view.command_id);
+    let first = first_messages.recv().await.unwrap();
+    assert_eq!(first[0], serde_json::json!({"type":"subscribe","channel":"telemetry","endpointIds":[59]}));
+    assert_eq!(first[1], serde_json::json!({"type":"subscribe","channel":"alarms"}));
+    assert_eq!(first[2], serde_json::json!({"type":"subscribe","channel":"commands","commandIds":[view.command_id.0]}));
+    // A level-0 server cannot take an acknowledgement: the link says so instead of sending it.
+    let err = link.acknowledge(brewdeck_protocol::AlarmId::from(1)).await.unwrap_err();
+    assert!(err.to_string().contains("level-1"), "{err}");
+    link.shutdown().await;
+    server.abort();
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_retried_with_a_clear_reason() {
+    // A port nothing listens on: bind, learn the port, close.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let (link, _) = link_with(link_config(&format!("ws://127.0.0.1:{port}/ws")), TOKEN);
+    let state = wait_state(&link, |s| matches!(s, LinkState::Reconnecting { attempt: 3.., .. })).await;
+    assert!(format!("{state:?}").contains("refused the connection"), "{state:?}");
+    link.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_wrong_path_is_a_configuration_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            scripted::read_head(&mut s).await;
+            let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n").await;
+        }
+    });
+    let (link, _) = link_with(link_config(&format!("ws://{addr}/nope")), TOKEN);
+    let state = wait_state(&link, |s| matches!(s, LinkState::Failed { .. })).await;
+    assert!(format!("{state:?}").contains("no WebSocket at /nope"), "{state:?}");
+    link.shutdown().await;
+    task.abort();
+}
