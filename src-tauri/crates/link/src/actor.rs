@@ -353,7 +353,13 @@ impl Actor {
             let task = tokio::spawn(async move {
                 while let Some(job) = rx.recv().await {
                     let outcome = job.poster.post(&job.token, &job.request).await;
-                    if results.send(PostResult { id: job.id, outcome }).is_err() {
+                    if results
+                        .send(PostResult {
+                            id: job.id,
+                            outcome,
+                        })
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -370,25 +376,29 @@ impl Actor {
         let id = result.id;
         let update = match result.outcome {
             PostOutcome::Accepted(Some(record)) => self.model.commands.apply_record(&record),
-            PostOutcome::Accepted(None) => self.model.commands.apply_status(
-                &brewdeck_protocol::CommandStatus {
-                    command_id: id.clone(),
-                    status: brewdeck_protocol::CommandState::Sent,
-                    actual_value: None,
-                    completed_at: None,
-                    reason: None,
-                    endpoint_id: None,
-                    action: None,
-                    seq: None,
-                },
-            ),
+            PostOutcome::Accepted(None) => {
+                self.model
+                    .commands
+                    .apply_status(&brewdeck_protocol::CommandStatus {
+                        command_id: id.clone(),
+                        status: brewdeck_protocol::CommandState::Sent,
+                        actual_value: None,
+                        completed_at: None,
+                        reason: None,
+                        endpoint_id: None,
+                        action: None,
+                        seq: None,
+                    })
+            }
             PostOutcome::Refused(reason) => {
                 self.model
                     .commands
                     .settle(&id, CommandPhase::Rejected, reason)
             }
             PostOutcome::NotSent(reason) => {
-                self.model.commands.settle(&id, CommandPhase::Failed, reason)
+                self.model
+                    .commands
+                    .settle(&id, CommandPhase::Failed, reason)
             }
             PostOutcome::Lost(reason) => {
                 self.model

@@ -9,8 +9,7 @@ use crate::testing::{config, harness, Peer};
 use crate::transport::DialError;
 use brewdeck_protocol::{
     Action, Alarm, AlarmId, ClientMessage, CommandState, CommandStatus, Connected, EndpointId,
-    Hello, Resumed, ServerMessage, Severity, Snapshot, Subscription, Timestamp, Token,
-    PROTOCOL_V1,
+    Hello, Resumed, ServerMessage, Severity, Snapshot, Subscription, Timestamp, Token, PROTOCOL_V1,
 };
 use std::time::Duration;
 use tokio::time::Instant;
@@ -63,8 +62,7 @@ fn draft() -> CommandDraft {
 /// link's subscriptions.
 async fn level1_peer(peer: &mut Peer, seq: u64) -> Option<u64> {
     peer.send(&connected(true));
-    let Some(ClientMessage::Hello(Hello { protocol, last_seq })) = peer.next_message().await
-    else {
+    let Some(ClientMessage::Hello(Hello { protocol, last_seq })) = peer.next_message().await else {
         panic!("hello first")
     };
     assert_eq!(protocol, PROTOCOL_V1);
@@ -81,7 +79,10 @@ async fn backoff_doubles_from_half_a_second_to_thirty_and_never_gives_up() {
         times.push(d.at);
         d.fail(DialError::Transient("refused".into()));
     }
-    let gaps: Vec<u128> = times.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect();
+    let gaps: Vec<u128> = times
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_millis())
+        .collect();
     assert_eq!(
         gaps,
         [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000, 30000]
@@ -277,7 +278,10 @@ async fn http_503_retry_after_sets_the_next_delay() {
     let mut h = harness(config(), 1.0);
     let d = h.dial().await;
     let t = d.at;
-    d.fail(DialError::RetryAfter(Duration::from_secs(12), "busy".into()));
+    d.fail(DialError::RetryAfter(
+        Duration::from_secs(12),
+        "busy".into(),
+    ));
     let d = h.dial().await;
     assert_eq!((d.at - t).as_secs(), 12);
     // The override is used once; then the backoff resumes (attempt 2: 1 s).
@@ -333,9 +337,11 @@ async fn config_errors_park_the_link_until_retry_now() {
             reason: "certificate not trusted".into()
         }
     );
-    assert!(tokio::time::timeout(Duration::from_secs(600), h.dials.recv())
-        .await
-        .is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_secs(600), h.dials.recv())
+            .await
+            .is_err()
+    );
     h.link.retry_now().await.unwrap();
     h.dial().await;
 }
@@ -346,8 +352,16 @@ async fn retry_now_skips_the_wait() {
     for _ in 0..7 {
         h.dial().await.fail(DialError::Transient("x".into()));
     }
-    h.wait_state(|s| matches!(s, LinkState::Reconnecting { retry_in_ms: 30000, .. }))
-        .await;
+    h.wait_state(|s| {
+        matches!(
+            s,
+            LinkState::Reconnecting {
+                retry_in_ms: 30000,
+                ..
+            }
+        )
+    })
+    .await;
     let t = Instant::now();
     h.link.retry_now().await.unwrap();
     let d = h.dial().await;
@@ -442,8 +456,10 @@ async fn in_flight_commands_are_resent_with_the_same_id_at_level_1() {
         action: None,
         seq: Some(11),
     }));
-    h.event(|e| matches!(e, LinkEvent::Command { command, .. } if command.phase == CommandPhase::Acked))
-        .await;
+    h.event(
+        |e| matches!(e, LinkEvent::Command { command, .. } if command.phase == CommandPhase::Acked),
+    )
+    .await;
     peer.hang_up();
     let mut peer = h.dial().await.accept();
     level1_peer(&mut peer, 11).await;
@@ -515,10 +531,7 @@ async fn dropping_the_last_handle_stops_the_actor() {
     h.wait_state(LinkState::is_connected).await;
     let mut state = h.state.clone();
     drop(h.link);
-    state
-        .wait_for(|s| *s == LinkState::Stopped)
-        .await
-        .unwrap();
+    state.wait_for(|s| *s == LinkState::Stopped).await.unwrap();
     // The socket was closed (after the subscriptions it had sent), and the event channel ended.
     while let Some(m) = peer.next_message().await {
         assert!(matches!(m, ClientMessage::Subscribe(_)), "{m:?}");

@@ -418,7 +418,11 @@ impl CommandBook {
         let finals = self
             .order
             .iter()
-            .filter(|id| self.entries.get(*id).is_some_and(|e| e.view.phase.is_final()))
+            .filter(|id| {
+                self.entries
+                    .get(*id)
+                    .is_some_and(|e| e.view.phase.is_final())
+            })
             .count();
         let mut excess = finals.saturating_sub(self.history);
         if excess == 0 {

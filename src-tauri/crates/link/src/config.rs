@@ -37,7 +37,11 @@ impl ServerUrl {
                 return Err(bad("use ws:// or wss://, not http:// or https://"))
             }
             Some(_) => return Err(bad("the scheme must be ws:// or wss://")),
-            None => return Err(bad("missing scheme: write ws://host:port/ws or wss://host/ws")),
+            None => {
+                return Err(bad(
+                    "missing scheme: write ws://host:port/ws or wss://host/ws",
+                ))
+            }
         };
         let host = uri
             .host()
@@ -50,7 +54,9 @@ impl ServerUrl {
             ));
         }
         if uri.query().is_some() {
-            return Err(bad("a query string is refused: the token never goes in the URL"));
+            return Err(bad(
+                "a query string is refused: the token never goes in the URL",
+            ));
         }
         let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
         let bare = host.trim_start_matches('[').trim_end_matches(']');
@@ -218,7 +224,10 @@ mod tests {
     #[test]
     fn plain_ws_elsewhere_needs_explicit_consent() {
         let e = ServerUrl::parse("ws://plant.example:80/ws", false).expect_err("remote ws");
-        assert!(e.to_string().contains("only allowed to this machine"), "{e}");
+        assert!(
+            e.to_string().contains("only allowed to this machine"),
+            "{e}"
+        );
         assert!(ServerUrl::parse("ws://plant.example:80/ws", true).is_ok());
         let u = ServerUrl::parse("wss://plant.example/ws", false).expect("wss");
         assert_eq!(u.port(), 443);

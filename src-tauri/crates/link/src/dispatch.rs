@@ -48,11 +48,10 @@ impl Actor {
                     let _ = reply.send(Err(e));
                     return Flow::Continue;
                 }
-                let view = self.model.commands.issue(
-                    draft,
-                    self.config.command_expiry,
-                    Instant::now(),
-                );
+                let view =
+                    self.model
+                        .commands
+                        .issue(draft, self.config.command_expiry, Instant::now());
                 tracing::info!(
                     command_id = %view.command_id,
                     endpoint = %view.endpoint_id,
@@ -86,7 +85,10 @@ impl Actor {
                     let _ = reply.send(Err(LinkError::UnknownAlarm(alarm_id)));
                     return Flow::Continue;
                 }
-                match s.send(&ClientMessage::AlarmAck(AlarmAck { alarm_id })).await {
+                match s
+                    .send(&ClientMessage::AlarmAck(AlarmAck { alarm_id }))
+                    .await
+                {
                     Ok(()) => {
                         let _ = reply.send(Ok(()));
                         Flow::Continue
@@ -124,7 +126,11 @@ impl Actor {
             }
             Op::SetServer(server, tls) => {
                 tracing::info!(%server, "server changed");
-                for command in self.model.commands.abandon_all("the link moved to another server") {
+                for command in self
+                    .model
+                    .commands
+                    .abandon_all("the link moved to another server")
+                {
                     self.emit(LinkEvent::Command {
                         command,
                         via: Delivery::Local,

@@ -17,7 +17,10 @@ pub enum LinkError {
     #[error("no endpoint {0} in the plant catalog")]
     UnknownEndpoint(EndpointId),
     #[error("endpoint {endpoint} does not accept {action}")]
-    NotAllowed { endpoint: EndpointId, action: String },
+    NotAllowed {
+        endpoint: EndpointId,
+        action: String,
+    },
     #[error("no alarm {0} is known")]
     UnknownAlarm(AlarmId),
     #[error("the link has stopped")]

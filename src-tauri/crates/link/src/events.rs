@@ -27,8 +27,14 @@ pub enum Delivery {
 pub enum LinkEvent {
     /// The latest value of an endpoint.
     Reading(Telemetry),
-    Alarm { alarm: Alarm, via: Delivery },
-    Command { command: CommandView, via: Delivery },
+    Alarm {
+        alarm: Alarm,
+        via: Delivery,
+    },
+    Command {
+        command: CommandView,
+        via: Delivery,
+    },
     /// The model was rebuilt from a server snapshot (or reset for a new server): followers
     /// should take a fresh snapshot.
     #[serde(rename_all = "camelCase")]

@@ -41,7 +41,13 @@ impl Link {
             max_message_bytes: config.max_message_bytes,
             connect_timeout: config.timings.connect_timeout,
         });
-        Ok(Self::spawn_with(config, store, dialer, tls, Box::new(fastrand::f64)))
+        Ok(Self::spawn_with(
+            config,
+            store,
+            dialer,
+            tls,
+            Box::new(fastrand::f64),
+        ))
     }
 
     pub(crate) fn spawn_with(
@@ -109,7 +115,10 @@ impl Link {
 
     async fn ask<T>(&self, op: impl FnOnce(oneshot::Sender<T>) -> Op) -> Result<T, LinkError> {
         let (tx, rx) = oneshot::channel();
-        self.ops.send(op(tx)).await.map_err(|_| LinkError::Stopped)?;
+        self.ops
+            .send(op(tx))
+            .await
+            .map_err(|_| LinkError::Stopped)?;
         rx.await.map_err(|_| LinkError::Stopped)
     }
 
@@ -180,7 +189,11 @@ impl Link {
 
     /// Points the link at another server (its commands in flight are abandoned, its model
     /// cleared) and connects there.
-    pub async fn set_server(&self, server: ServerUrl, site_ca: Option<&Path>) -> Result<(), LinkError> {
+    pub async fn set_server(
+        &self,
+        server: ServerUrl,
+        site_ca: Option<&Path>,
+    ) -> Result<(), LinkError> {
         let tls = tls::client_config(site_ca)?;
         self.tell(Op::SetServer(server, tls)).await
     }

@@ -18,6 +18,7 @@ mod events;
 mod handle;
 mod model;
 mod ops;
+mod seq_window;
 mod session;
 mod state;
 mod subscriptions;

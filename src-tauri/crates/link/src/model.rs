@@ -3,10 +3,11 @@
 
 use crate::command_book::{CommandBook, CommandView};
 use crate::events::{Delivery, LinkEvent};
+use crate::seq_window::SeqWindow;
 use crate::state::{LinkState, ProtocolLevel};
 use brewdeck_protocol::{
-    Alarm, AlarmId, AlarmState, Endpoint, EndpointId, Quality, Seq, Snapshot, Telemetry,
-    Timestamp, Value,
+    Alarm, AlarmId, AlarmState, Endpoint, EndpointId, Quality, Seq, Snapshot, Telemetry, Timestamp,
+    Value,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -107,7 +108,7 @@ pub(crate) struct PlantModel {
     readings: HashMap<EndpointId, Reading>,
     alarms: BTreeMap<AlarmId, Alarm>,
     pub commands: CommandBook,
-    pub last_seq: Option<Seq>,
+    pub seqs: SeqWindow,
     pub missed: Option<MissedEvents>,
     pub counters: LinkCounters,
 }
@@ -121,7 +122,7 @@ impl PlantModel {
             readings: HashMap::new(),
             alarms: BTreeMap::new(),
             commands: CommandBook::new(command_history),
-            last_seq: None,
+            seqs: SeqWindow::default(),
             missed: None,
             counters: LinkCounters::default(),
         }
@@ -150,8 +151,8 @@ impl PlantModel {
 
     /// Whether a sequenced event is new. Counts the duplicate otherwise.
     pub fn is_new(&mut self, seq: Option<Seq>) -> bool {
-        match (seq, self.last_seq) {
-            (Some(s), Some(last)) if s <= last => {
+        match seq {
+            Some(s) if !self.seqs.is_new(s) => {
                 self.counters.duplicates += 1;
                 false
             }
@@ -161,7 +162,7 @@ impl PlantModel {
 
     pub fn saw(&mut self, seq: Option<Seq>) {
         if let Some(s) = seq {
-            self.last_seq = Some(self.last_seq.map_or(s, |l| l.max(s)));
+            self.seqs.record(s);
         }
     }
 
@@ -207,11 +208,8 @@ impl PlantModel {
     /// `seq`).
     pub fn apply_snapshot(&mut self, snap: Snapshot, now: Instant) -> Vec<LinkEvent> {
         let mut events = Vec::new();
-        let unseen = |seq: Option<Seq>, last: Option<Seq>| match (seq, last) {
-            (Some(s), Some(l)) => s > l,
-            _ => true,
-        };
-        let last = self.last_seq;
+        let seen = self.seqs.clone();
+        let unseen = |seq: Option<Seq>, seen: &SeqWindow| seq.is_none_or(|s| seen.is_new(s));
         let previous = std::mem::take(&mut self.alarms);
         for mut alarm in snap.alarms {
             alarm.state.get_or_insert(AlarmState::Active);
@@ -219,7 +217,7 @@ impl PlantModel {
             let changed = previous
                 .get(&alarm.alarm_id)
                 .is_none_or(|known| !same_alarm(known, &alarm));
-            if changed && unseen(alarm.seq, last) {
+            if changed && unseen(alarm.seq, &seen) {
                 events.push(LinkEvent::Alarm {
                     alarm: alarm.clone(),
                     via: Delivery::Snapshot,
@@ -230,7 +228,7 @@ impl PlantModel {
         self.commands.forget_foreign();
         for record in &snap.commands {
             if let Some(command) = self.commands.apply_record(record) {
-                if command.mine || unseen(record.seq, last) {
+                if command.mine || unseen(record.seq, &seen) {
                     events.push(LinkEvent::Command {
                         command,
                         via: Delivery::Snapshot,
@@ -246,7 +244,7 @@ impl PlantModel {
         if snap.plant.is_some() {
             self.plant = snap.plant;
         }
-        self.last_seq = Some(self.last_seq.map_or(snap.seq, |l| l.max(snap.seq)));
+        self.seqs.cover(snap.seq);
         events
     }
 
@@ -288,7 +286,7 @@ impl PlantModel {
             commands: self.commands.views(),
             outbox: self.commands.outbox_len(),
             subscriptions,
-            last_seq: self.last_seq,
+            last_seq: self.seqs.floor(),
             missed_events: self.missed,
             counters: self.counters,
         }

@@ -176,7 +176,10 @@ impl Session {
             Message::Text(text) => self.on_text(text.as_str(), actor).await,
             Message::Binary(bytes) => {
                 actor.model.counters.bad_frames += 1;
-                tracing::warn!(len = bytes.len(), "binary frame ignored: the protocol is JSON text");
+                tracing::warn!(
+                    len = bytes.len(),
+                    "binary frame ignored: the protocol is JSON text"
+                );
                 Ok(())
             }
             Message::Close(frame) => Err(Ending::Lost(match frame {
@@ -208,7 +211,9 @@ impl Session {
                     .protocols
                     .as_ref()
                     .is_some_and(|p| p.iter().any(|p| p == PROTOCOL_V1));
-                return self.greeted(level1, c.plant.clone(), c.last_seq, actor).await;
+                return self
+                    .greeted(level1, c.plant.clone(), c.last_seq, actor)
+                    .await;
             }
             // A server that skips `connected` is an old one: level 0.
             tracing::warn!("the server sent no `connected` first: treating it as level 0");
@@ -248,7 +253,7 @@ impl Session {
                     level: ProtocolLevel::Level1,
                     plant: actor.model.plant.clone(),
                     endpoints: actor.model.catalog.len(),
-                    last_seq: actor.model.last_seq,
+                    last_seq: actor.model.seqs.floor(),
                 });
                 if !self.ready {
                     self.make_ready(actor).await.map_err(Ending::Lost)?;
@@ -257,7 +262,11 @@ impl Session {
             ServerMessage::Resumed(r) => {
                 self.in_replay = false;
                 if r.complete {
-                    tracing::info!(from = r.from_seq, to = r.to_seq, "resumed with nothing missed");
+                    tracing::info!(
+                        from = r.from_seq,
+                        to = r.to_seq,
+                        "resumed with nothing missed"
+                    );
                 } else {
                     tracing::warn!(
                         from = r.from_seq,
@@ -336,18 +345,22 @@ impl Session {
         if !level1 {
             return self.make_ready(actor).await.map_err(Ending::Lost);
         }
-        if let (Some(server), Some(ours)) = (server_last_seq, actor.model.last_seq) {
+        if let (Some(server), Some(ours)) = (server_last_seq, actor.model.seqs.floor()) {
             if server < ours {
                 // Not the counter this link followed (another server behind the same URL, or a
                 // reset one): asking it to replay from our number would skip its events.
-                tracing::warn!(server, ours, "the server's seq is behind ours: starting afresh");
-                actor.model.last_seq = None;
+                tracing::warn!(
+                    server,
+                    ours,
+                    "the server's seq is behind ours: starting afresh"
+                );
+                actor.model.seqs.reset();
             }
         }
-        self.in_replay = actor.model.last_seq.is_some();
+        self.in_replay = actor.model.seqs.floor().is_some();
         let hello = ClientMessage::Hello(Hello {
             protocol: PROTOCOL_V1.to_owned(),
-            last_seq: actor.model.last_seq,
+            last_seq: actor.model.seqs.floor(),
         });
         self.send(&hello).await.map_err(Ending::Lost)
     }
@@ -408,7 +421,8 @@ impl Session {
             if let Err(reason) = sent {
                 // Not (or not surely) delivered: back in the outbox, to go again with the same
                 // id, which a level-1 server never executes twice.
-                let rest: Vec<CommandId> = views[i..].iter().map(|v| v.command_id.clone()).collect();
+                let rest: Vec<CommandId> =
+                    views[i..].iter().map(|v| v.command_id.clone()).collect();
                 actor.model.commands.requeue(&rest);
                 actor.rearm_expiry();
                 return Err(reason);

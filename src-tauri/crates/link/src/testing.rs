@@ -57,7 +57,10 @@ impl Peer {
     pub fn pair() -> (Peer, BoxSocket) {
         let (to_link, rx) = mpsc::unbounded_channel();
         let (tx, from_link) = mpsc::unbounded_channel();
-        (Peer { to_link, from_link }, Box::new(MemorySocket { rx, tx }))
+        (
+            Peer { to_link, from_link },
+            Box::new(MemorySocket { rx, tx }),
+        )
     }
 
     pub fn send(&self, message: &ServerMessage) {

@@ -9,7 +9,10 @@ use brewdeck_plant::start;
 use brewdeck_protocol::{Action, AlarmState, Value};
 use common::*;
 
-fn endpoint_named(snap: &brewdeck_link::PlantSnapshot, name: &str) -> brewdeck_protocol::EndpointId {
+fn endpoint_named(
+    snap: &brewdeck_link::PlantSnapshot,
+    name: &str,
+) -> brewdeck_protocol::EndpointId {
     snap.catalog
         .iter()
         .find(|e| e.name == name)
@@ -25,9 +28,20 @@ async fn level_1_catalog_readings_commands_and_acknowledgement() {
     link.follow_catalog(true).await.unwrap();
     let mut events = link.events();
     let state = wait_state(&link, LinkState::is_connected).await;
-    assert!(matches!(state, LinkState::Connected { level: ProtocolLevel::Level1, .. }), "{state:?}");
+    assert!(
+        matches!(
+            state,
+            LinkState::Connected {
+                level: ProtocolLevel::Level1,
+                ..
+            }
+        ),
+        "{state:?}"
+    );
     let synced = next_event(&mut events, |e| matches!(e, LinkEvent::Synced { .. })).await;
-    let LinkEvent::Synced { endpoints, .. } = synced else { unreachable!() };
+    let LinkEvent::Synced { endpoints, .. } = synced else {
+        unreachable!()
+    };
     assert_eq!(endpoints, 31);
     next_event(&mut events, |e| matches!(e, LinkEvent::Reading(_))).await;
     let snap = link.snapshot().await.unwrap();
@@ -48,7 +62,9 @@ async fn level_1_catalog_readings_commands_and_acknowledgement() {
     let mut phases = vec![];
     while !phases.last().is_some_and(|p: &CommandPhase| p.is_final()) {
         let e = next_event(&mut events, |e| matches!(e, LinkEvent::Command { command, .. } if command.command_id == view.command_id)).await;
-        let LinkEvent::Command { command, .. } = e else { unreachable!() };
+        let LinkEvent::Command { command, .. } = e else {
+            unreachable!()
+        };
         phases.push(command.phase);
     }
     // Issued (queued in the outbox), then every stage the plant reports, its `queued` too.
@@ -64,20 +80,32 @@ async fn level_1_catalog_readings_commands_and_acknowledgement() {
     );
     // The catalog is checked before anything is sent.
     let err = link
-        .send_command(CommandDraft { endpoint_id: setpoint, action: Action::On, value: None })
+        .send_command(CommandDraft {
+            endpoint_id: setpoint,
+            action: Action::On,
+            value: None,
+        })
         .await
         .unwrap_err();
     assert!(err.to_string().contains("does not accept on"), "{err}");
 
     // An alarm raised at the plant arrives live; acknowledging it comes back acknowledged.
     let seq = raise_alarm(&plant, "Glycol pressure low").await;
-    let e = next_event(&mut events, |e| matches!(e, LinkEvent::Alarm { alarm, .. } if alarm.seq == Some(seq))).await;
-    let LinkEvent::Alarm { alarm, via } = e else { unreachable!() };
+    let e = next_event(
+        &mut events,
+        |e| matches!(e, LinkEvent::Alarm { alarm, .. } if alarm.seq == Some(seq)),
+    )
+    .await;
+    let LinkEvent::Alarm { alarm, via } = e else {
+        unreachable!()
+    };
     assert_eq!(via, Delivery::Live);
     assert_eq!(alarm.state, Some(AlarmState::Active));
     link.acknowledge(alarm.alarm_id.clone()).await.unwrap();
     let e = next_event(&mut events, |e| matches!(e, LinkEvent::Alarm { alarm: a, .. } if a.alarm_id == alarm.alarm_id && a.acked == Some(true))).await;
-    let LinkEvent::Alarm { alarm: acked, .. } = e else { unreachable!() };
+    let LinkEvent::Alarm { alarm: acked, .. } = e else {
+        unreachable!()
+    };
     assert!(acked.acked_by.is_some());
     link.shutdown().await;
     plant.shutdown().await;
@@ -93,8 +121,14 @@ async fn a_dropped_link_comes_back_and_resubscribes_exactly_once() {
     // An alarm raised while the link is down is replayed, once.
     admin(&plant, "/admin/drop", None).await;
     let seq = raise_alarm(&plant, "Raised during the drop").await;
-    let e = next_event(&mut events, |e| matches!(e, LinkEvent::Alarm { alarm, .. } if alarm.seq == Some(seq))).await;
-    let LinkEvent::Alarm { via, .. } = e else { unreachable!() };
+    let e = next_event(
+        &mut events,
+        |e| matches!(e, LinkEvent::Alarm { alarm, .. } if alarm.seq == Some(seq)),
+    )
+    .await;
+    let LinkEvent::Alarm { via, .. } = e else {
+        unreachable!()
+    };
     assert!(matches!(via, Delivery::Replay | Delivery::Live), "{via:?}");
     next_event(&mut events, |e| matches!(e, LinkEvent::Synced { .. })).await;
     let stats = stats(&plant).await;
@@ -126,12 +160,18 @@ async fn a_restarted_server_is_found_again_and_the_gap_is_reported() {
     plant.shutdown().await;
     wait_state(&link, |s| !s.is_connected()).await;
     let snap = link.snapshot().await.unwrap();
-    assert!(snap.readings.iter().all(|r| r.stale), "readings are stale while down");
+    assert!(
+        snap.readings.iter().all(|r| r.stale),
+        "readings are stale while down"
+    );
     let mut config = plant_config();
     config.listen = addr;
     let plant = start(config).await.unwrap();
     // A new server's history cannot reach back to the link's last seq.
-    next_event(&mut events, |e| matches!(e, LinkEvent::EventsMayBeMissing { .. })).await;
+    next_event(&mut events, |e| {
+        matches!(e, LinkEvent::EventsMayBeMissing { .. })
+    })
+    .await;
     next_event(&mut events, |e| matches!(e, LinkEvent::Synced { .. })).await;
     let stats = stats(&plant).await;
     let c = &stats["clients"][0];
@@ -168,7 +208,11 @@ async fn commands_issued_offline_wait_then_run_once_connected() {
     link.disconnect().await.unwrap();
     wait_state(&link, |s| *s == LinkState::Idle).await;
     let view = link
-        .send_command(CommandDraft { endpoint_id: setpoint, action: Action::Set, value: Some(Value::Number(58.0)) })
+        .send_command(CommandDraft {
+            endpoint_id: setpoint,
+            action: Action::Set,
+            value: Some(Value::Number(58.0)),
+        })
         .await
         .unwrap();
     assert_eq!(link.snapshot().await.unwrap().outbox, 1);

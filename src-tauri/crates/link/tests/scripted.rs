@@ -5,9 +5,7 @@
 
 mod common;
 
-use brewdeck_link::{
-    CommandDraft, CommandPhase, LinkEvent, LinkState, ProtocolLevel, TokenStore,
-};
+use brewdeck_link::{CommandDraft, CommandPhase, LinkEvent, LinkState, ProtocolLevel, TokenStore};
 use brewdeck_protocol::{Action, EndpointId, Token};
 use common::scripted::{self, read_all, say, serve, Answer};
 use common::*;
@@ -37,12 +35,17 @@ async fn a_refused_token_stops_retrying_until_the_token_changes() {
     .await;
     let (link, store) = link_with(link_config(&server.url), "wrong-token");
     let state = wait_state(&link, |s| matches!(s, LinkState::Unauthorized { .. })).await;
-    assert!(format!("{state:?}").contains("refused the token"), "{state:?}");
+    assert!(
+        format!("{state:?}").contains("refused the token"),
+        "{state:?}"
+    );
     // With a 10 ms backoff a retry storm would make dozens of attempts in this window.
     assert!(server.no_attempt_within(Duration::from_millis(500)).await);
     assert_eq!(server.attempts(), 1);
     let store: Arc<dyn TokenStore> = store;
-    link.set_token(store.clone(), Token::new(TOKEN)).await.unwrap();
+    link.set_token(store.clone(), Token::new(TOKEN))
+        .await
+        .unwrap();
     connected(&link).await;
     assert_eq!(server.attempts(), 2);
     assert_eq!(store.load().unwrap(), Token::new(TOKEN));
@@ -67,7 +70,12 @@ async fn busy_503_waits_what_retry_after_says() {
     .await;
     let (link, _) = link_with(link_config(&server.url), TOKEN);
     let state = wait_state(&link, |s| matches!(s, LinkState::Reconnecting { .. })).await;
-    let LinkState::Reconnecting { retry_in_ms, last_error, .. } = state else {
+    let LinkState::Reconnecting {
+        retry_in_ms,
+        last_error,
+        ..
+    } = state
+    else {
         unreachable!()
     };
     // The backoff here is at most 100 ms: 1000 is the server's Retry-After.
@@ -96,7 +104,10 @@ async fn a_server_that_stops_answering_is_declared_dead_and_left() {
     let (link, _) = link_with(link_config(&server.url), TOKEN);
     connected(&link).await;
     let state = wait_state(&link, |s| matches!(s, LinkState::Reconnecting { .. })).await;
-    assert!(format!("{state:?}").contains("no frame from the server"), "{state:?}");
+    assert!(
+        format!("{state:?}").contains("no frame from the server"),
+        "{state:?}"
+    );
     server.wait_attempts(2).await;
     connected(&link).await;
     link.shutdown().await;
@@ -111,14 +122,15 @@ async fn garbage_is_counted_and_an_oversized_frame_is_refused_and_survived() {
             if n == 0 {
                 say(&mut ws, "{\"type\":").await;
                 say(&mut ws, "[1,2,3]").await;
-                say(&mut ws, r#"{"type":"telemetry","endpointId":"x","value":{"deep":1}}"#).await;
+                say(
+                    &mut ws,
+                    r#"{"type":"telemetry","endpointId":"x","value":{"deep":1}}"#,
+                )
+                .await;
                 let _ = ws.send(Message::binary(vec![0u8; 10])).await;
                 say(&mut ws, scripted::telemetry(5, 1.5)).await;
                 // 2 MiB of valid JSON: over the 1 MiB limit.
-                let big = format!(
-                    r#"{{"type":"error","message":"{}"}}"#,
-                    "x".repeat(2 << 20)
-                );
+                let big = format!(r#"{{"type":"error","message":"{}"}}"#, "x".repeat(2 << 20));
                 say(&mut ws, big).await;
             } else {
                 say(&mut ws, scripted::telemetry(5, 2.5)).await;
@@ -133,9 +145,10 @@ async fn garbage_is_counted_and_an_oversized_frame_is_refused_and_survived() {
     link.subscribe(vec![EndpointId::from(5)]).await.unwrap();
     let mut events = link.events();
     // The second connection's reading proves the link came back after the oversized frame.
-    next_event(&mut events, |e| {
-        matches!(e, LinkEvent::Reading(t) if t.value.as_f64() == Some(2.5))
-    })
+    next_event(
+        &mut events,
+        |e| matches!(e, LinkEvent::Reading(t) if t.value.as_f64() == Some(2.5)),
+    )
     .await;
     let snap = link.snapshot().await.unwrap();
     assert_eq!(snap.counters.bad_frames, 4, "{:?}", snap.counters);
@@ -170,11 +183,16 @@ async fn a_drop_mid_stream_reconnects_and_resubscribes_once() {
     let mut config = link_config(&server.url);
     config.connect_on_start = false;
     let (link, _) = link_with(config, TOKEN);
-    link.subscribe(vec![EndpointId::from(9), EndpointId::from(10)]).await.unwrap();
+    link.subscribe(vec![EndpointId::from(9), EndpointId::from(10)])
+        .await
+        .unwrap();
     let mut events = link.events();
     link.connect().await.unwrap();
-    next_event(&mut events, |e| matches!(e, LinkEvent::Reading(t) if t.value.as_f64() == Some(1.0)))
-        .await;
+    next_event(
+        &mut events,
+        |e| matches!(e, LinkEvent::Reading(t) if t.value.as_f64() == Some(1.0)),
+    )
+    .await;
     let snap = link.snapshot().await.unwrap();
     assert_eq!(snap.counters.connections, 2);
     link.shutdown().await;
@@ -207,10 +225,15 @@ async fn a_level_0_server_gets_no_hello_and_commands_over_http() {
             if &peek == b"POST" {
                 let head = scripted::read_head(&mut stream).await;
                 assert!(head.starts_with("POST /api/os/command"), "{head}");
-                assert!(head.contains(&format!("authorization: Bearer {TOKEN}")) || head.contains(&format!("Authorization: Bearer {TOKEN}")), "{head}");
+                assert!(
+                    head.contains(&format!("authorization: Bearer {TOKEN}"))
+                        || head.contains(&format!("Authorization: Bearer {TOKEN}")),
+                    "{head}"
+                );
                 let body = scripted::read_body(&mut stream, &head).await;
                 let request: serde_json::Value = serde_json::from_slice(&body).unwrap();
-                let reply = serde_json::json!({"status":"queued","commandId":request["commandId"]}).to_string();
+                let reply = serde_json::json!({"status":"queued","commandId":request["commandId"]})
+                    .to_string();
                 let response = format!("HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}", reply.len());
                 stream.write_all(response.as_bytes()).await.unwrap();
                 posted_tx.send(request).unwrap();
@@ -241,7 +264,13 @@ async fn a_level_0_server_gets_no_hello_and_commands_over_http() {
     let mut events = link.events();
     link.connect().await.unwrap();
     let state = wait_state(&link, LinkState::is_connected).await;
-    assert!(matches!(state, LinkState::Connected { level: ProtocolLevel::Level0, .. }));
+    assert!(matches!(
+        state,
+        LinkState::Connected {
+            level: ProtocolLevel::Level0,
+            ..
+        }
+    ));
     let view = link
         .send_command(CommandDraft {
             endpoint_id: EndpointId::from(59),
@@ -254,14 +283,28 @@ async fn a_level_0_server_gets_no_hello_and_commands_over_http() {
         matches!(e, LinkEvent::Command { command, .. } if command.phase == CommandPhase::Succeeded)
     })
     .await;
-    let LinkEvent::Command { command, .. } = done else { unreachable!() };
+    let LinkEvent::Command { command, .. } = done else {
+        unreachable!()
+    };
     assert_eq!(command.command_id, view.command_id);
     let first = first_messages.recv().await.unwrap();
-    assert_eq!(first[0], serde_json::json!({"type":"subscribe","channel":"telemetry","endpointIds":[59]}));
-    assert_eq!(first[1], serde_json::json!({"type":"subscribe","channel":"alarms"}));
-    assert_eq!(first[2], serde_json::json!({"type":"subscribe","channel":"commands","commandIds":[view.command_id.0]}));
+    assert_eq!(
+        first[0],
+        serde_json::json!({"type":"subscribe","channel":"telemetry","endpointIds":[59]})
+    );
+    assert_eq!(
+        first[1],
+        serde_json::json!({"type":"subscribe","channel":"alarms"})
+    );
+    assert_eq!(
+        first[2],
+        serde_json::json!({"type":"subscribe","channel":"commands","commandIds":[view.command_id.0]})
+    );
     // A level-0 server cannot take an acknowledgement: the link says so instead of sending it.
-    let err = link.acknowledge(brewdeck_protocol::AlarmId::from(1)).await.unwrap_err();
+    let err = link
+        .acknowledge(brewdeck_protocol::AlarmId::from(1))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("level-1"), "{err}");
     link.shutdown().await;
     server.abort();
@@ -275,8 +318,14 @@ async fn an_unreachable_server_is_retried_with_a_clear_reason() {
         l.local_addr().unwrap().port()
     };
     let (link, _) = link_with(link_config(&format!("ws://127.0.0.1:{port}/ws")), TOKEN);
-    let state = wait_state(&link, |s| matches!(s, LinkState::Reconnecting { attempt: 3.., .. })).await;
-    assert!(format!("{state:?}").contains("refused the connection"), "{state:?}");
+    let state = wait_state(&link, |s| {
+        matches!(s, LinkState::Reconnecting { attempt: 3.., .. })
+    })
+    .await;
+    assert!(
+        format!("{state:?}").contains("refused the connection"),
+        "{state:?}"
+    );
     link.shutdown().await;
 }
 
@@ -287,12 +336,17 @@ async fn a_wrong_path_is_a_configuration_error() {
     let task = tokio::spawn(async move {
         while let Ok((mut s, _)) = listener.accept().await {
             scripted::read_head(&mut s).await;
-            let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n").await;
+            let _ = s
+                .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                .await;
         }
     });
     let (link, _) = link_with(link_config(&format!("ws://{addr}/nope")), TOKEN);
     let state = wait_state(&link, |s| matches!(s, LinkState::Failed { .. })).await;
-    assert!(format!("{state:?}").contains("no WebSocket at /nope"), "{state:?}");
+    assert!(
+        format!("{state:?}").contains("no WebSocket at /nope"),
+        "{state:?}"
+    );
     link.shutdown().await;
     task.abort();
 }

@@ -132,7 +132,9 @@ fn interpret(status: StatusCode, body: &[u8]) -> PostOutcome {
         .and_then(|p| p.message)
         .map(|m| m.chars().take(200).collect::<String>());
     let what = match status {
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => "the server refused the token".to_owned(),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+            "the server refused the token".to_owned()
+        }
         StatusCode::TOO_MANY_REQUESTS => "the server is rate limiting commands".to_owned(),
         s => format!("HTTP {}", s.as_u16()),
     };

@@ -42,5 +42,9 @@ pub(crate) enum DialError {
 /// Opens sockets to a server. Boxed futures own their inputs, so the actor can poll a dial
 /// while it keeps serving operations.
 pub(crate) trait Dialer: Send + Sync + 'static {
-    fn dial(&self, server: ServerUrl, token: Token) -> BoxFuture<'static, Result<BoxSocket, DialError>>;
+    fn dial(
+        &self,
+        server: ServerUrl,
+        token: Token,
+    ) -> BoxFuture<'static, Result<BoxSocket, DialError>>;
 }

@@ -18,7 +18,9 @@ pub fn install_crypto_provider() {
 
 /// A client configuration trusting the system roots and, if given, every certificate in the
 /// site CA file.
-pub(crate) fn client_config(site_ca: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, LinkError> {
+pub(crate) fn client_config(
+    site_ca: Option<&Path>,
+) -> Result<Arc<rustls::ClientConfig>, LinkError> {
     install_crypto_provider();
     let mut roots = RootCertStore::empty();
     let system = rustls_native_certs::load_native_certs();

@@ -22,7 +22,11 @@ pub(crate) struct WsDialer {
 }
 
 impl Dialer for WsDialer {
-    fn dial(&self, server: ServerUrl, token: Token) -> BoxFuture<'static, Result<BoxSocket, DialError>> {
+    fn dial(
+        &self,
+        server: ServerUrl,
+        token: Token,
+    ) -> BoxFuture<'static, Result<BoxSocket, DialError>> {
         let tls = self.tls.clone();
         let max = self.max_message_bytes;
         let limit = self.connect_timeout;
@@ -103,7 +107,9 @@ pub(crate) fn classify(e: WsError, server: &ServerUrl) -> DialError {
             DialError::Transient(format!("cannot reach {host}:{}: {reason}", server.port()))
         }
         WsError::Url(other) => DialError::Config(format!("bad server URL: {other}")),
-        other => DialError::Transient(format!("the WebSocket handshake with {host} failed: {other}")),
+        other => DialError::Transient(format!(
+            "the WebSocket handshake with {host} failed: {other}"
+        )),
     }
 }
 
@@ -161,7 +167,11 @@ mod tests {
             DialError::Unauthorized(_)
         ));
         assert_eq!(
-            from_status(StatusCode::SERVICE_UNAVAILABLE, Some(Duration::from_secs(7)), &server),
+            from_status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(Duration::from_secs(7)),
+                &server
+            ),
             DialError::RetryAfter(
                 Duration::from_secs(7),
                 "the plant server is busy (HTTP 503)".to_owned()

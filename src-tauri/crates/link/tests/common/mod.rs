@@ -120,7 +120,11 @@ pub async fn http(
 }
 
 pub async fn admin(plant: &RunningPlant, path: &str, body: Option<&str>) -> serde_json::Value {
-    let method = if path == "/admin/stats" { "GET" } else { "POST" };
+    let method = if path == "/admin/stats" {
+        "GET"
+    } else {
+        "POST"
+    };
     let (status, json) = http(plant.local_addr(), method, path, body).await;
     assert!(status < 300, "{path}: {status} {json}");
     json
@@ -136,4 +140,26 @@ pub async fn raise_alarm(plant: &RunningPlant, message: &str) -> u64 {
     admin(plant, "/admin/alarm", Some(&body)).await["seq"]
         .as_u64()
         .unwrap()
+}
+
+/// Waits for the next `synced` (a level-1 connection is up and its snapshot applied); on
+/// timeout, says where the link is.
+pub async fn synced(link: &Link, rx: &mut broadcast::Receiver<LinkEvent>) {
+    let got = tokio::time::timeout(WAIT, async {
+        loop {
+            match rx.recv().await {
+                Ok(LinkEvent::Synced { .. }) => return,
+                Ok(_) => {}
+                Err(e) => panic!("events: {e}"),
+            }
+        }
+    })
+    .await;
+    if got.is_err() {
+        panic!(
+            "no resync: {:?} {:?}",
+            link.state(),
+            link.snapshot().await.map(|s| s.counters)
+        );
+    }
 }

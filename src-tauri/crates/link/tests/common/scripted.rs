@@ -107,9 +107,8 @@ async fn refuse(mut stream: TcpStream, code: u16, retry_after: Option<u64>) {
     let extra = retry_after
         .map(|s| format!("Retry-After: {s}\r\n"))
         .unwrap_or_default();
-    let response = format!(
-        "HTTP/1.1 {code} Refused\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n"
-    );
+    let response =
+        format!("HTTP/1.1 {code} Refused\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n");
     let _ = stream.write_all(response.as_bytes()).await;
     let _ = stream.shutdown().await;
 }
@@ -142,7 +141,10 @@ pub fn telemetry(id: u64, value: f64) -> String {
 }
 
 /// Reads client text messages until one matches, answering nothing; `None` if it hung up.
-pub async fn read_until(ws: &mut Ws, pred: impl Fn(&serde_json::Value) -> bool) -> Option<serde_json::Value> {
+pub async fn read_until(
+    ws: &mut Ws,
+    pred: impl Fn(&serde_json::Value) -> bool,
+) -> Option<serde_json::Value> {
     while let Some(Ok(m)) = ws.next().await {
         if let Message::Text(t) = m {
             let v: serde_json::Value = serde_json::from_str(t.as_str()).unwrap();
@@ -155,7 +157,10 @@ pub async fn read_until(ws: &mut Ws, pred: impl Fn(&serde_json::Value) -> bool) 
 }
 
 /// Client text messages up to and including the first that matches.
-pub async fn read_through(ws: &mut Ws, pred: impl Fn(&serde_json::Value) -> bool) -> Vec<serde_json::Value> {
+pub async fn read_through(
+    ws: &mut Ws,
+    pred: impl Fn(&serde_json::Value) -> bool,
+) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     while let Some(Ok(m)) = ws.next().await {
         if let Message::Text(t) = m {
@@ -189,7 +194,8 @@ pub async fn read_body(stream: &mut TcpStream, head: &str) -> Vec<u8> {
         .lines()
         .find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse().ok())?
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
         })
         .unwrap_or(0);
     let mut body = vec![0; len];
