@@ -80,6 +80,8 @@ pub(crate) struct Actor {
     pub poster: Option<(mpsc::UnboundedSender<PostJob>, JoinHandle<()>)>,
     pub post_results: mpsc::UnboundedReceiver<PostResult>,
     pub post_results_tx: mpsc::UnboundedSender<PostResult>,
+    /// Readings applied in this turn, not yet published.
+    pub readings: Vec<brewdeck_protocol::Telemetry>,
     /// The jitter source, injectable for tests.
     pub random: Box<dyn FnMut() -> f64 + Send>,
 }
@@ -146,9 +148,19 @@ impl Actor {
         self.state.send_replace(next);
     }
 
-    pub fn emit(&self, event: LinkEvent) {
+    pub fn emit(&mut self, event: LinkEvent) {
+        // Readings batched so far go first: followers see events in arrival order.
+        self.flush_readings();
         // No follower is not an error: the model still holds everything.
         let _ = self.events.send(event);
+    }
+
+    /// Publishes the readings batched in this turn as one event.
+    pub fn flush_readings(&mut self) {
+        if !self.readings.is_empty() {
+            let readings = std::mem::take(&mut self.readings);
+            let _ = self.events.send(LinkEvent::Readings { readings });
+        }
     }
 
     /// Idle, parked or waiting to reconnect: serve operations, expire the outbox, and dial

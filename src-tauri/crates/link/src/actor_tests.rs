@@ -517,7 +517,7 @@ async fn garbage_is_counted_and_the_link_goes_on() {
         vec![1, 2, 3].into(),
     )));
     peer.send_json(serde_json::json!({"type":"telemetry","endpointId":1,"value":66.5,"timestamp":"2026-01-01T00:00:00Z"}));
-    h.event(|e| matches!(e, LinkEvent::Reading(_))).await;
+    h.event(|e| matches!(e, LinkEvent::Readings { .. })).await;
     let c = h.link.snapshot().await.unwrap().counters;
     assert_eq!((c.bad_frames, c.unknown_messages), (3, 1));
     assert!(h.link.state().is_connected());

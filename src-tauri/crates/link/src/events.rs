@@ -25,8 +25,11 @@ pub enum Delivery {
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LinkEvent {
-    /// The latest value of an endpoint.
-    Reading(Telemetry),
+    /// New values, in arrival order: everything read in one turn of the link (at most a few
+    /// hundred messages), so a fast plant costs one event per turn, not one per value.
+    Readings {
+        readings: Vec<Telemetry>,
+    },
     Alarm {
         alarm: Alarm,
         via: Delivery,

@@ -84,6 +84,7 @@ impl Link {
             poster: None,
             post_results,
             post_results_tx,
+            readings: Vec::new(),
             random,
         };
         tokio::spawn(actor.run());

@@ -166,17 +166,19 @@ impl PlantModel {
         }
     }
 
-    pub fn apply_reading(&mut self, t: Telemetry, now: Instant) -> LinkEvent {
-        self.readings.insert(
-            t.endpoint_id.clone(),
-            Reading {
-                value: t.value.clone(),
-                timestamp: t.timestamp,
-                quality: t.quality.unwrap_or_default(),
-                received: now,
-            },
-        );
-        LinkEvent::Reading(t)
+    pub fn apply_reading(&mut self, t: &Telemetry, now: Instant) {
+        let reading = Reading {
+            value: t.value.clone(),
+            timestamp: t.timestamp,
+            quality: t.quality.unwrap_or_default(),
+            received: now,
+        };
+        match self.readings.get_mut(&t.endpoint_id) {
+            Some(slot) => *slot = reading,
+            None => {
+                self.readings.insert(t.endpoint_id.clone(), reading);
+            }
+        }
     }
 
     /// Applies an `alarm`. Level 0 sends no state: an alarm is active until said otherwise.
@@ -238,7 +240,7 @@ impl PlantModel {
         }
         self.catalog = snap.catalog;
         self.readings.clear();
-        for t in snap.values {
+        for t in &snap.values {
             self.apply_reading(t, now);
         }
         if snap.plant.is_some() {
@@ -274,7 +276,7 @@ impl PlantModel {
             .collect();
         readings.sort_by(|a, b| a.endpoint_id.cmp(&b.endpoint_id));
         let mut alarms: Vec<Alarm> = self.alarms.values().cloned().collect();
-        alarms.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+        alarms.sort_by_key(|a| std::cmp::Reverse(a.timestamp));
         PlantSnapshot {
             link,
             server,

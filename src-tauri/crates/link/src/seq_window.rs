@@ -24,7 +24,7 @@ impl SeqWindow {
     }
 
     pub fn is_new(&self, seq: Seq) -> bool {
-        !self.floor.is_some_and(|f| seq <= f) && !self.above.contains(&seq)
+        self.floor.is_none_or(|f| seq > f) && !self.above.contains(&seq)
     }
 
     /// Records an applied number.

@@ -118,15 +118,20 @@ impl Session {
                 () = &mut actor.expiry, if actor.expiry_armed => actor.expire_outbox(),
                 Some(result) = actor.post_results.recv() => actor.on_post_result(result),
                 frame = self.socket.next() => {
+                    // Any frame is a sign of life; one clock read per turn is enough.
+                    self.last_frame = Instant::now();
                     if let Err(end) = self.on_frame(frame, actor).await {
+                        actor.flush_readings();
                         return end;
                     }
                     for _ in 0..FRAMES_PER_TURN {
                         let Some(frame) = self.socket.next().now_or_never() else { break };
                         if let Err(end) = self.on_frame(frame, actor).await {
+                            actor.flush_readings();
                             return end;
                         }
                     }
+                    actor.flush_readings();
                 }
             }
         }
@@ -171,7 +176,6 @@ impl Session {
             Some(Err(e)) => return Err(Ending::Lost(format!("connection lost: {e}"))),
             Some(Ok(message)) => message,
         };
-        self.last_frame = Instant::now();
         match message {
             Message::Text(text) => self.on_text(text.as_str(), actor).await,
             Message::Binary(bytes) => {
@@ -222,8 +226,8 @@ impl Session {
         let now = Instant::now();
         match message {
             ServerMessage::Telemetry(t) => {
-                let event = actor.model.apply_reading(t, now);
-                actor.emit(event);
+                actor.model.apply_reading(&t, now);
+                actor.readings.push(t);
             }
             ServerMessage::Alarm(alarm) => {
                 if actor.model.is_new(alarm.seq) {

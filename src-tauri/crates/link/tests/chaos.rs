@@ -22,7 +22,9 @@ struct Seen {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_drops_lose_nothing_and_run_nothing_twice() {
     let plant = plant().await;
-    let (link, _) = link_with(link_config(&plant.ws_url()), TOKEN);
+    let mut config = link_config(&plant.ws_url());
+    config.connect_on_start = false;
+    let (link, _) = link_with(config, TOKEN);
     let mut events = link.events();
     let (seen_tx, mut seen) = watch::channel(Seen::default());
     // Follows every event; a lag would be a test failure, not a skipped check.
@@ -52,7 +54,11 @@ async fn fifty_drops_lose_nothing_and_run_nothing_twice() {
             }
         }
     });
-    seen.wait_for(|s| s.synced == 1).await.unwrap();
+    link.connect().await.unwrap();
+    tokio::time::timeout(WAIT, seen.wait_for(|s| s.synced == 1))
+        .await
+        .expect("first sync")
+        .unwrap();
     let snap = link.snapshot().await.unwrap();
     let setpoint = snap
         .catalog
@@ -170,10 +176,8 @@ async fn a_hundred_reconnects_leave_no_task_behind() {
     let (url, addr, stop_plant, plant_thread) = plant_on_its_own_runtime();
     let metrics = tokio::runtime::Handle::current().metrics();
     let baseline = metrics.num_alive_tasks();
-    let (link, _) = link_with(link_config(url.as_str()), TOKEN);
-    link.follow_catalog(true).await.unwrap();
+    let (link, mut events) = following(url.as_str()).await;
     let mut state = link.watch_state();
-    let mut events = link.events();
     synced(&link, &mut events).await;
     assert!(metrics.num_alive_tasks() > baseline, "the actor counts");
     for _ in 0..100 {

@@ -24,9 +24,7 @@ fn endpoint_named(
 #[tokio::test]
 async fn level_1_catalog_readings_commands_and_acknowledgement() {
     let plant = plant().await;
-    let (link, _) = link_with(link_config(&plant.ws_url()), TOKEN);
-    link.follow_catalog(true).await.unwrap();
-    let mut events = link.events();
+    let (link, mut events) = following(&plant.ws_url()).await;
     let state = wait_state(&link, LinkState::is_connected).await;
     assert!(
         matches!(
@@ -43,7 +41,7 @@ async fn level_1_catalog_readings_commands_and_acknowledgement() {
         unreachable!()
     };
     assert_eq!(endpoints, 31);
-    next_event(&mut events, |e| matches!(e, LinkEvent::Reading(_))).await;
+    next_event(&mut events, |e| matches!(e, LinkEvent::Readings { .. })).await;
     let snap = link.snapshot().await.unwrap();
     assert_eq!(snap.subscriptions.len(), 31);
     assert!(snap.readings.len() >= 31, "{}", snap.readings.len());
@@ -114,9 +112,7 @@ async fn level_1_catalog_readings_commands_and_acknowledgement() {
 #[tokio::test]
 async fn a_dropped_link_comes_back_and_resubscribes_exactly_once() {
     let plant = plant().await;
-    let (link, _) = link_with(link_config(&plant.ws_url()), TOKEN);
-    link.follow_catalog(true).await.unwrap();
-    let mut events = link.events();
+    let (link, mut events) = following(&plant.ws_url()).await;
     next_event(&mut events, |e| matches!(e, LinkEvent::Synced { .. })).await;
     // An alarm raised while the link is down is replayed, once.
     admin(&plant, "/admin/drop", None).await;
@@ -151,9 +147,7 @@ async fn a_dropped_link_comes_back_and_resubscribes_exactly_once() {
 async fn a_restarted_server_is_found_again_and_the_gap_is_reported() {
     let plant = plant().await;
     let addr = plant.local_addr();
-    let (link, _) = link_with(link_config(&plant.ws_url()), TOKEN);
-    link.follow_catalog(true).await.unwrap();
-    let mut events = link.events();
+    let (link, mut events) = following(&plant.ws_url()).await;
     next_event(&mut events, |e| matches!(e, LinkEvent::Synced { .. })).await;
     raise_alarm(&plant, "Before the restart").await;
     next_event(&mut events, |e| matches!(e, LinkEvent::Alarm { .. })).await;

@@ -147,7 +147,7 @@ async fn garbage_is_counted_and_an_oversized_frame_is_refused_and_survived() {
     // The second connection's reading proves the link came back after the oversized frame.
     next_event(
         &mut events,
-        |e| matches!(e, LinkEvent::Reading(t) if t.value.as_f64() == Some(2.5)),
+        |e| matches!(e, LinkEvent::Readings { readings } if readings.iter().any(|t| t.value.as_f64() == Some(2.5))),
     )
     .await;
     let snap = link.snapshot().await.unwrap();
@@ -190,7 +190,7 @@ async fn a_drop_mid_stream_reconnects_and_resubscribes_once() {
     link.connect().await.unwrap();
     next_event(
         &mut events,
-        |e| matches!(e, LinkEvent::Reading(t) if t.value.as_f64() == Some(1.0)),
+        |e| matches!(e, LinkEvent::Readings { readings } if readings.iter().any(|t| t.value.as_f64() == Some(1.0))),
     )
     .await;
     let snap = link.snapshot().await.unwrap();

@@ -163,3 +163,15 @@ pub async fn synced(link: &Link, rx: &mut broadcast::Receiver<LinkEvent>) {
         );
     }
 }
+
+/// A link following the whole catalog, with its event receiver taken before it connects, so
+/// that no event (the first `synced`) can be missed.
+pub async fn following(url: &str) -> (Link, broadcast::Receiver<LinkEvent>) {
+    let mut config = link_config(url);
+    config.connect_on_start = false;
+    let (link, _) = link_with(config, TOKEN);
+    link.follow_catalog(true).await.unwrap();
+    let events = link.events();
+    link.connect().await.unwrap();
+    (link, events)
+}

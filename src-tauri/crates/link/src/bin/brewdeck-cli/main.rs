@@ -10,7 +10,7 @@
 mod ops;
 mod output;
 
-use brewdeck_link::{Link, LinkConfig, LinkState, MemoryTokenStore, ServerUrl};
+use brewdeck_link::{Link, LinkConfig, LinkEvent, LinkState, MemoryTokenStore, ServerUrl};
 use brewdeck_protocol::{EndpointId, Token};
 use clap::{Parser, Subcommand};
 use output::Output;
@@ -192,6 +192,15 @@ async fn watch(args: WatchArgs) -> u8 {
                 }
             }
             event = events.recv() => match event {
+                // One line per reading, as a reader of the stream expects.
+                Ok(LinkEvent::Readings { readings }) => {
+                    let written = readings
+                        .iter()
+                        .all(|reading| out.line(&serde_json::json!({"kind": "reading", "reading": reading})));
+                    if !written {
+                        break exit::OK;
+                    }
+                }
                 Ok(event) => {
                     if !out.line(&event) {
                         break exit::OK;
