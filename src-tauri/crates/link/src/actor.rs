@@ -204,7 +204,9 @@ impl Actor {
                 return Phase::Parked;
             }
         };
-        let mut dialing = self.dialer.dial(self.config.server.clone(), token);
+        let mut dialing = self
+            .dialer
+            .dial(self.config.server.clone(), token, self.tls.clone());
         loop {
             tokio::select! {
                 result = &mut dialing => return self.dialed(result),

@@ -37,7 +37,6 @@ impl Link {
     pub fn spawn(config: LinkConfig, store: Arc<dyn TokenStore>) -> Result<Link, LinkError> {
         let tls = tls::client_config(config.site_ca.as_deref())?;
         let dialer = Arc::new(WsDialer {
-            tls: tls.clone(),
             max_message_bytes: config.max_message_bytes,
             connect_timeout: config.timings.connect_timeout,
         });

@@ -10,6 +10,7 @@
 
 mod actor;
 mod backoff;
+mod bindings;
 mod command_book;
 mod config;
 mod dispatch;
@@ -26,6 +27,7 @@ mod token_store;
 mod transport;
 
 pub use backoff::Backoff;
+pub use bindings::typescript_bindings;
 pub use command_book::{CommandDraft, CommandPhase, CommandView};
 pub use config::{LinkConfig, ServerUrl, Timings, DEFAULT_MAX_MESSAGE_BYTES};
 pub use error::LinkError;

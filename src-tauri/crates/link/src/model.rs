@@ -95,7 +95,8 @@ pub struct PlantSnapshot {
     pub subscriptions: Vec<EndpointId>,
     #[ts(type = "number | null")]
     pub last_seq: Option<Seq>,
-    /// Set when a resume could not replay everything; cleared by a later complete resume.
+    /// Set when a resume could not replay everything; kept until the link moves to another
+    /// server, so the operator can see it.
     pub missed_events: Option<MissedEvents>,
     pub counters: LinkCounters,
 }

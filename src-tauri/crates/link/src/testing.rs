@@ -128,6 +128,7 @@ impl Dialer for ScriptedDialer {
         &self,
         _server: ServerUrl,
         token: Token,
+        _tls: Arc<rustls::ClientConfig>,
     ) -> BoxFuture<'static, Result<BoxSocket, DialError>> {
         let (reply, answer) = oneshot::channel();
         let _ = self.requests.send(DialRequest {

@@ -46,5 +46,7 @@ pub(crate) trait Dialer: Send + Sync + 'static {
         &self,
         server: ServerUrl,
         token: Token,
+        // The actor's current trust, which changes with the server.
+        tls: std::sync::Arc<rustls::ClientConfig>,
     ) -> BoxFuture<'static, Result<BoxSocket, DialError>>;
 }

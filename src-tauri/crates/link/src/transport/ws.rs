@@ -16,7 +16,6 @@ use tokio_tungstenite::Connector;
 
 #[derive(Debug)]
 pub(crate) struct WsDialer {
-    pub tls: Arc<rustls::ClientConfig>,
     pub max_message_bytes: usize,
     pub connect_timeout: Duration,
 }
@@ -26,8 +25,8 @@ impl Dialer for WsDialer {
         &self,
         server: ServerUrl,
         token: Token,
+        tls: Arc<rustls::ClientConfig>,
     ) -> BoxFuture<'static, Result<BoxSocket, DialError>> {
-        let tls = self.tls.clone();
         let max = self.max_message_bytes;
         let limit = self.connect_timeout;
         Box::pin(async move {
