@@ -552,3 +552,85 @@ async fn shutdown_ends_the_task_and_later_calls_say_stopped() {
         crate::LinkError::Stopped
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn readings_go_stale_with_age_and_when_the_link_drops() {
+    let mut h = harness(config(), 1.0);
+    let peer = h.dial().await.accept();
+    peer.send(&connected(false));
+    peer.send_json(serde_json::json!({"type":"telemetry","endpointId":3,"value":150.0,"timestamp":"2026-11-23T06:00:00Z"}));
+    h.event(|e| matches!(e, LinkEvent::Readings { .. })).await;
+    let fresh = h.link.snapshot().await.unwrap();
+    assert!(!fresh.readings[0].stale);
+    // 31 s later (pongs keep the link up), past the 30 s threshold.
+    for _ in 0..31 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        peer.send_raw(Ok(tokio_tungstenite::tungstenite::Message::Pong(
+            Default::default(),
+        )));
+    }
+    let old = h.link.snapshot().await.unwrap();
+    assert!(
+        old.readings[0].stale && old.readings[0].age_ms >= 31_000,
+        "{:?}",
+        old.readings[0]
+    );
+    // A fresh value, then the link drops: stale at once.
+    peer.send_json(serde_json::json!({"type":"telemetry","endpointId":3,"value":151.0,"timestamp":"2026-11-23T06:00:31Z"}));
+    h.event(|e| matches!(e, LinkEvent::Readings { .. })).await;
+    assert!(!h.link.snapshot().await.unwrap().readings[0].stale);
+    peer.hang_up();
+    h.wait_state(|s| !s.is_connected()).await;
+    assert!(h.link.snapshot().await.unwrap().readings[0].stale);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_configured_attempt_limit_gives_up_with_the_last_reason() {
+    let mut c = config();
+    c.max_attempts = Some(3);
+    let mut h = harness(c, 1.0);
+    for _ in 0..4 {
+        h.dial().await.fail(DialError::Transient("refused".into()));
+    }
+    let s = h
+        .wait_state(|s| matches!(s, LinkState::Failed { .. }))
+        .await;
+    assert_eq!(
+        s,
+        LinkState::Failed {
+            reason: "gave up after 3 attempts: refused".into()
+        }
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn moving_to_another_server_fails_open_commands_and_forgets_the_plant() {
+    let mut h = harness(config(), 1.0);
+    let mut peer = h.dial().await.accept();
+    level1_peer(&mut peer, 10).await;
+    h.event(|e| matches!(e, LinkEvent::Synced { .. })).await;
+    h.link.disconnect().await.unwrap();
+    let view = h.link.send_command(draft()).await.unwrap();
+    let tls = crate::transport::tls::client_config(None).unwrap();
+    let other = crate::ServerUrl::parse("ws://127.0.0.1:10/ws", false).unwrap();
+    h.link
+        .ops_for_tests()
+        .send(crate::ops::Op::SetServer(other, tls))
+        .await
+        .unwrap();
+    let e = h
+        .event(|e| matches!(e, LinkEvent::Command { command, .. } if command.phase == CommandPhase::Failed))
+        .await;
+    let LinkEvent::Command { command, .. } = e else {
+        unreachable!()
+    };
+    assert_eq!(command.command_id, view.command_id);
+    assert_eq!(
+        command.reason.as_deref(),
+        Some("the link moved to another server")
+    );
+    let snap = h.link.snapshot().await.unwrap();
+    assert_eq!(snap.server, "ws://127.0.0.1:10/ws");
+    assert_eq!(snap.last_seq, None);
+    assert_eq!(snap.outbox, 0);
+}

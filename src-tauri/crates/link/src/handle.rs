@@ -94,6 +94,11 @@ impl Link {
         }
     }
 
+    #[cfg(test)]
+    pub(crate) fn ops_for_tests(&self) -> &mpsc::Sender<Op> {
+        &self.ops
+    }
+
     /// The connection state now.
     pub fn state(&self) -> LinkState {
         self.state.borrow().clone()

@@ -350,3 +350,79 @@ async fn a_wrong_path_is_a_configuration_error() {
     link.shutdown().await;
     task.abort();
 }
+
+/// Level 0: a command in flight when the socket drops becomes `unknown`, is never posted
+/// again, and takes the status the server reports after the reconnect.
+#[tokio::test]
+async fn a_level_0_command_in_flight_at_a_drop_is_unknown_never_reposted() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (posted_tx, posted_rx) = tokio::sync::watch::channel(Vec::<serde_json::Value>::new());
+    let posts = posted_rx.clone();
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let server = tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut peek = [0u8; 4];
+            let _ = stream.peek(&mut peek).await;
+            if &peek == b"POST" {
+                let head = scripted::read_head(&mut stream).await;
+                let body = scripted::read_body(&mut stream, &head).await;
+                let request: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                let reply = serde_json::json!({"status":"queued","commandId":request["commandId"]})
+                    .to_string();
+                let response = format!("HTTP/1.1 202 Accepted\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}", reply.len());
+                stream.write_all(response.as_bytes()).await.unwrap();
+                posted_tx.send_modify(|p| p.push(request));
+                continue;
+            }
+            let n = connections.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut ws = tokio_tungstenite::accept_async(stream).await.unwrap();
+            let mut posted = posted_rx.clone();
+            tokio::spawn(async move {
+                say(&mut ws, scripted::connected_level0()).await;
+                if n == 0 {
+                    // The command arrives; the socket dies before its result is told.
+                    let _ = posted.wait_for(|p| !p.is_empty()).await;
+                    drop(ws);
+                    return;
+                }
+                let follow = scripted::read_through(&mut ws, |v| v["channel"] == "commands").await;
+                let id = follow.last().unwrap()["commandIds"][0].clone();
+                say(&mut ws, serde_json::json!({"type":"command_status","commandId":id,"status":"succeeded","actualValue":true}).to_string()).await;
+                read_all(&mut ws, usize::MAX).await;
+            });
+        }
+    });
+    let mut config = link_config(&format!("ws://{addr}/ws"));
+    config.connect_on_start = false;
+    let (link, _) = link_with(config, TOKEN);
+    let mut events = link.events();
+    link.connect().await.unwrap();
+    wait_state(&link, LinkState::is_connected).await;
+    let view = link
+        .send_command(CommandDraft {
+            endpoint_id: EndpointId::from(7),
+            action: Action::Off,
+            value: None,
+        })
+        .await
+        .unwrap();
+    let mine = |phase: CommandPhase| {
+        let id = view.command_id.clone();
+        move |e: &LinkEvent| matches!(e, LinkEvent::Command { command, .. } if command.command_id == id && command.phase == phase)
+    };
+    let unknown = next_event(&mut events, mine(CommandPhase::Unknown)).await;
+    let LinkEvent::Command { command, .. } = unknown else {
+        unreachable!()
+    };
+    assert!(command
+        .reason
+        .unwrap()
+        .contains("check the plant before repeating it"));
+    next_event(&mut events, mine(CommandPhase::Succeeded)).await;
+    assert_eq!(link.snapshot().await.unwrap().counters.connections, 2);
+    link.shutdown().await;
+    server.abort();
+    assert_eq!(posts.borrow().len(), 1, "posted once, never repeated");
+}
