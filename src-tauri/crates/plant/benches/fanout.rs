@@ -44,6 +44,8 @@ async fn run(clients: usize, endpoints: usize, rate: f64, secs: f64) {
     });
     config.limits = ClientLimits {
         max_connections: clients + 8,
+        // Every bench client comes from loopback.
+        max_connections_per_ip: clients + 8,
         ..ClientLimits::default()
     };
     let plant = start(config).await.unwrap();

@@ -1,6 +1,11 @@
 //! One client's WebSocket session: its subscriptions, its limits, and the live stream
 //! filtered for it.
+//!
+//! A message over the client's rate limit is dropped, with at most one `rate_limited` error a
+//! second: a `command` dropped that way gets no status at all, and the client should send it
+//! again with the same `commandId` (which never runs twice).
 
+use crate::rate::RateLimit;
 use crate::shared::{until, ConnectionSlot, Shared};
 use crate::state::ClientInfo;
 use crate::state::{Event, Submitted, SubscriptionCounts, Topic};
@@ -81,41 +86,11 @@ fn not_yet_in<T: std::hash::Hash + Eq>(keys: &[T], have: &HashSet<T>) -> usize {
         .len()
 }
 
-/// A token bucket for the client's message rate.
-#[derive(Debug)]
-struct RateLimit {
-    tokens: f64,
-    rate: f64,
-    burst: f64,
-    last: Instant,
-    warned: Option<Instant>,
-}
-
-impl RateLimit {
-    fn take(&mut self) -> bool {
-        let now = Instant::now();
-        let elapsed = now.duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-
-    /// Say so at most once a second, so a flood is not answered by a flood.
-    fn should_warn(&mut self) -> bool {
-        let now = Instant::now();
-        match self.warned {
-            Some(t) if now.duration_since(t) < Duration::from_secs(1) => false,
-            _ => {
-                self.warned = Some(now);
-                true
-            }
-        }
-    }
+/// Whether a read failed because the frame or message was over the socket's size limit.
+fn is_capacity(e: &axum::Error) -> bool {
+    std::error::Error::source(e)
+        .and_then(|inner| inner.downcast_ref::<tokio_tungstenite::tungstenite::Error>())
+        .is_some_and(|e| matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_)))
 }
 
 /// How a session ends.
@@ -177,13 +152,7 @@ pub(crate) async fn serve(
         client_id: client_id.clone(),
         level1: false,
         subs: Subscriptions::default(),
-        rate: RateLimit {
-            tokens: limits.message_burst,
-            rate: limits.messages_per_second,
-            burst: limits.message_burst,
-            last: Instant::now(),
-            warned: None,
-        },
+        rate: RateLimit::new(limits.messages_per_second, limits.message_burst),
         stream,
         out: vec![server_text(&connected)],
     };
@@ -222,6 +191,16 @@ impl Session {
                 _ = drop_all.changed() => break End::Abrupt,
                 _ = until(&mut stall, true) => stalled = true,
                 frame = incoming.next() => match frame {
+                    Some(Err(e)) if is_capacity(&e) => {
+                        // Over the socket's hard limit: said, then closed, like a frame
+                        // between the two limits.
+                        self.out.push(error_text(
+                            ErrorCode::FrameTooLarge,
+                            "frame over the socket's hard size limit",
+                            false,
+                        ));
+                        break End::Close(CLOSE_TOO_BIG, "frame too large");
+                    }
                     None | Some(Err(_)) => break End::Gone,
                     Some(Ok(Message::Close(_))) => break End::Gone,
                     Some(Ok(Message::Text(text))) => {

@@ -34,6 +34,12 @@ pub struct PlantConfig {
 #[derive(Debug, Clone, Copy)]
 pub struct ClientLimits {
     pub max_connections: usize,
+    /// Connections from one address; more get 503 too.
+    pub max_connections_per_ip: usize,
+    /// Level-0 `POST /api/os/command` per peer address: sustained per second, and burst.
+    /// Over it: 429 with `Retry-After`.
+    pub commands_per_second: f64,
+    pub command_burst: f64,
     /// Telemetry endpoints plus command ids plus the alarm channel.
     pub max_subscriptions: usize,
     /// Largest text frame read; a larger one gets `frame_too_large` and the socket is closed.
@@ -52,6 +58,9 @@ impl Default for ClientLimits {
     fn default() -> Self {
         ClientLimits {
             max_connections: 256,
+            max_connections_per_ip: 64,
+            commands_per_second: 5.0,
+            command_burst: 20.0,
             max_subscriptions: 4096,
             max_frame_bytes: 64 * 1024,
             messages_per_second: 20.0,

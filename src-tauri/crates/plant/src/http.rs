@@ -3,7 +3,7 @@
 
 use crate::admin;
 use crate::client;
-use crate::shared::Shared;
+use crate::shared::{Full, Shared};
 use crate::state::Submitted;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
@@ -44,8 +44,15 @@ fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(bearer)
         .is_some_and(|presented| shared.config.token.matches(presented.trim()))
+}
+
+/// The credentials of an `Authorization: Bearer` header; the scheme is case-insensitive
+/// (RFC 6750 / RFC 9110).
+fn bearer(header: &str) -> Option<&str> {
+    let (scheme, credentials) = header.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(credentials)
 }
 
 fn unauthorized() -> Response {
@@ -71,21 +78,29 @@ async fn upgrade(
         tracing::info!(%peer, "upgrade refused: bad token");
         return unauthorized();
     }
-    let Some(slot) = shared.reserve_connection() else {
-        tracing::warn!(%peer, "upgrade refused: server full");
-        let mut response = problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::TooManyConnections.as_str(),
-            format!(
-                "at most {} connections",
-                shared.config.limits.max_connections
-            ),
-        );
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            header::HeaderValue::from(FULL_RETRY_AFTER_SECS),
-        );
-        return response;
+    let slot = match shared.reserve_connection(peer.ip()) {
+        Ok(slot) => slot,
+        Err(full) => {
+            let limits = shared.config.limits;
+            let message = match full {
+                Full::Server => format!("at most {} connections", limits.max_connections),
+                Full::Peer => format!(
+                    "at most {} connections from one address",
+                    limits.max_connections_per_ip
+                ),
+            };
+            tracing::warn!(%peer, ?full, "upgrade refused: full");
+            let mut response = problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::TooManyConnections.as_str(),
+                message,
+            );
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(FULL_RETRY_AFTER_SECS),
+            );
+            return response;
+        }
     };
     // The socket refuses anything far over the protocol limit outright; frames between the two
     // limits are read and answered with `frame_too_large`.
@@ -113,11 +128,26 @@ async fn health(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
 /// Level 0: a command over HTTP; its status then arrives on the socket as `command_status`.
 async fn command(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
     if !authorized(&shared, &headers) {
         return unauthorized();
+    }
+    if !shared.command_rate.take(peer.ip()) {
+        let mut response = problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited.as_str(),
+            format!(
+                "over {} commands per second from this address: not accepted, not run",
+                shared.config.limits.commands_per_second
+            ),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(1u64));
+        return response;
     }
     let request: CommandRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,

@@ -18,6 +18,7 @@ mod client;
 mod config;
 mod error;
 mod http;
+mod rate;
 mod server;
 mod shared;
 pub mod sim;

@@ -1,7 +1,10 @@
 //! What every task of one running plant server shares.
 
 use crate::config::PlantConfig;
+use crate::rate::PerPeer;
 use crate::state::PlantState;
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::watch;
@@ -23,13 +26,30 @@ pub(crate) struct Shared {
     pub signals: Signals,
     /// Open client connections; a `watch` so shutdown and tests can wait for a count.
     connections: watch::Sender<usize>,
+    /// Open connections per peer address.
+    per_ip: Mutex<HashMap<IpAddr, usize>>,
+    /// Level-0 command posts per peer address.
+    pub command_rate: PerPeer,
     next_client: AtomicU64,
+}
+
+/// Why a connection was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Full {
+    Server,
+    Peer,
 }
 
 impl Shared {
     pub fn new(config: PlantConfig, state: PlantState) -> Arc<Self> {
+        let command_rate = PerPeer::new(
+            config.limits.commands_per_second,
+            config.limits.command_burst,
+        );
         Arc::new(Shared {
             state: Mutex::new(state),
+            per_ip: Mutex::new(HashMap::new()),
+            command_rate,
             config,
             signals: Signals {
                 shutdown: watch::channel(false).0,
@@ -61,8 +81,20 @@ impl Shared {
         self.connections.subscribe()
     }
 
-    /// Takes a connection slot, or `None` when the server is full.
-    pub fn reserve_connection(self: &Arc<Self>) -> Option<ConnectionSlot> {
+    fn peers(&self) -> MutexGuard<'_, HashMap<IpAddr, usize>> {
+        self.per_ip.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes a connection slot for a peer, unless the server or that peer is full.
+    pub fn reserve_connection(self: &Arc<Self>, peer: IpAddr) -> Result<ConnectionSlot, Full> {
+        {
+            let mut peers = self.peers();
+            let open = peers.entry(peer).or_insert(0);
+            if *open >= self.config.limits.max_connections_per_ip {
+                return Err(Full::Peer);
+            }
+            *open += 1;
+        }
         let max = self.config.limits.max_connections;
         let taken = self.connections.send_if_modified(|n| {
             if *n >= max {
@@ -71,7 +103,22 @@ impl Shared {
             *n += 1;
             true
         });
-        taken.then(|| ConnectionSlot(self.clone()))
+        if taken {
+            Ok(ConnectionSlot(self.clone(), peer))
+        } else {
+            self.release_peer(peer);
+            Err(Full::Server)
+        }
+    }
+
+    fn release_peer(&self, peer: IpAddr) {
+        let mut peers = self.peers();
+        if let Some(open) = peers.get_mut(&peer) {
+            *open = open.saturating_sub(1);
+            if *open == 0 {
+                peers.remove(&peer);
+            }
+        }
     }
 
     /// Resolves once no client connection is left.
@@ -82,10 +129,11 @@ impl Shared {
 
 /// A held connection slot; released when the client's task ends (or its upgrade fails).
 #[derive(Debug)]
-pub(crate) struct ConnectionSlot(Arc<Shared>);
+pub(crate) struct ConnectionSlot(Arc<Shared>, IpAddr);
 
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
+        self.0.release_peer(self.1);
         self.0.connections.send_modify(|n| *n = n.saturating_sub(1));
     }
 }

@@ -33,12 +33,25 @@ pub(crate) struct Event {
     pub text: Utf8Bytes,
 }
 
-/// How long a final command is remembered past its expiry. A command id is refused as
-/// `expired` after `expiresAt` anyway, so forgetting it later cannot execute it twice.
-const COMMAND_MEMORY_PAST_EXPIRY: chrono::Duration = chrono::Duration::seconds(60);
+/// How long a command id is remembered from its arrival: a repeated id within it is answered
+/// with the command's status and never executed again. Counted from arrival, not from the
+/// client's `expiresAt`, because a level-0 request without one gets a fresh default expiry on
+/// every retry.
+const COMMAND_MEMORY: chrono::Duration = chrono::Duration::hours(24);
 
-/// The longest a command may stay valid. Every command is remembered until its expiry (that
-/// is what keeps a repeated id from executing twice), so this also bounds that memory.
+/// At most this many ended commands are remembered; past it the oldest are forgotten first.
+/// (Each is a few hundred bytes.)
+const MAX_REMEMBERED_COMMANDS: usize = 100_000;
+
+/// How far ahead of the server's clock a client's `issuedAt` may be.
+const MAX_CLOCK_AHEAD: chrono::Duration = chrono::Duration::minutes(1);
+
+/// The oldest `issuedAt` accepted. A command issued before this may have arrived once and been
+/// forgotten since (its memory is `COMMAND_MEMORY` from an arrival no earlier than its
+/// `issuedAt` minus `MAX_CLOCK_AHEAD`), so it is refused rather than risk running it twice.
+const MAX_COMMAND_AGE: chrono::Duration = chrono::Duration::minutes(24 * 60 - 1);
+
+/// The longest a command may stay valid.
 const MAX_COMMAND_LIFETIME: chrono::Duration = chrono::Duration::minutes(10);
 
 #[derive(Debug)]
@@ -46,8 +59,8 @@ struct CommandEntry {
     record: CommandRecord,
     /// Ticks until the next stage; meaningless once final.
     ticks_left: u32,
-    /// The latest `command_status` as sent, to answer a repeated `commandId`.
-    last_status: Utf8Bytes,
+    /// When it reached this server: its id is remembered for `COMMAND_MEMORY` from here.
+    arrived: Timestamp,
 }
 
 /// What became of a submitted command.
@@ -55,7 +68,9 @@ struct CommandEntry {
 pub(crate) enum Submitted {
     /// A new command: its first status went to the stream.
     New(CommandRecord),
-    /// This `commandId` is known: nothing was done; here is its latest status.
+    /// This `commandId` is known: nothing was done; here is its latest status, without a
+    /// `seq` (it is an answer to the asker, not an event of the stream: a client that
+    /// deduplicates by `seq` must not take it for one).
     Repeat {
         record: CommandRecord,
         status: Utf8Bytes,
@@ -124,6 +139,16 @@ pub(crate) struct PlantState {
     stage_ticks: u32,
     clients: BTreeMap<u64, ClientInfo>,
     tx: broadcast::Sender<Arc<Event>>,
+}
+
+/// A client's time brought within what this server accepts around `now`.
+fn clamp(t: Timestamp, now: Timestamp) -> Timestamp {
+    let min = now.0.checked_sub_signed(MAX_COMMAND_AGE).unwrap_or(now.0);
+    let max = now
+        .0
+        .checked_add_signed(MAX_COMMAND_LIFETIME)
+        .unwrap_or(now.0);
+    Timestamp(t.0.clamp(min, max))
 }
 
 fn text(message: &ServerMessage) -> Utf8Bytes {
@@ -392,20 +417,41 @@ impl PlantState {
 
     /// A command arrives (over the socket or `POST /api/os/command`).
     pub fn submit(&mut self, command: Command) -> Submitted {
+        self.submit_at(command, Timestamp::now())
+    }
+
+    /// [`PlantState::submit`] at a given time, for tests of the memory window.
+    pub fn submit_at(&mut self, command: Command, now: Timestamp) -> Submitted {
         if let Some(entry) = self.commands.get(&command.command_id) {
-            return Submitted::Repeat {
-                record: entry.record.clone(),
-                status: entry.last_status.clone(),
-            };
+            let record = entry.record.clone();
+            let status = text(&ServerMessage::CommandStatus(CommandStatus {
+                command_id: record.command_id.clone(),
+                status: record.status,
+                actual_value: record.actual_value.clone(),
+                completed_at: record.completed_at,
+                reason: record.reason.clone(),
+                endpoint_id: Some(record.endpoint_id.clone()),
+                action: Some(record.action),
+                seq: None,
+            }));
+            return Submitted::Repeat { record, status };
         }
-        let now = Timestamp::now();
+        let later = |d: chrono::Duration| now.0.checked_add_signed(d);
+        let earlier = |d: chrono::Duration| now.0.checked_sub_signed(d);
         let refusal = if command.expires_at <= now {
             Some("expired".to_owned())
-        } else if command.expires_at.0 > now.0 + MAX_COMMAND_LIFETIME {
+        } else if later(MAX_COMMAND_LIFETIME).is_none_or(|max| command.expires_at.0 > max) {
             Some(format!(
                 "expiresAt is more than {} minutes away",
                 MAX_COMMAND_LIFETIME.num_minutes()
             ))
+        } else if later(MAX_CLOCK_AHEAD).is_none_or(|max| command.issued_at.0 > max) {
+            Some("issuedAt is in the future: check the client's clock".to_owned())
+        } else if earlier(MAX_COMMAND_AGE).is_none_or(|min| command.issued_at.0 <= min) {
+            Some(
+                "issuedAt is too old: this server may have forgotten it, so it is not run"
+                    .to_owned(),
+            )
         } else {
             self.sim
                 .check(&command.endpoint_id, command.action, command.value.as_ref())
@@ -418,8 +464,10 @@ impl PlantState {
             action: command.action,
             value: command.value,
             status: CommandState::Queued,
-            issued_at: command.issued_at,
-            expires_at: command.expires_at,
+            // Kept within the window this server accepts, so a refused command with an
+            // absurd time cannot break a snapshot (RFC 3339 has four-digit years).
+            issued_at: clamp(command.issued_at, now),
+            expires_at: clamp(command.expires_at, now),
             actual_value: None,
             completed_at: None,
             reason: None,
@@ -432,13 +480,13 @@ impl PlantState {
         } else {
             self.pending.push_back(command.command_id.clone());
         }
-        let status = self.publish_status(&mut record);
+        self.publish_status(&mut record);
         self.commands.insert(
             command.command_id,
             CommandEntry {
                 record: record.clone(),
                 ticks_left: self.stage_ticks,
-                last_status: status,
+                arrived: now,
             },
         );
         Submitted::New(record)
@@ -471,7 +519,7 @@ impl PlantState {
             if entry.ticks_left == 0 {
                 entry.ticks_left = self.stage_ticks;
                 self.next_stage(&mut entry.record, now);
-                entry.last_status = self.publish_status(&mut entry.record);
+                self.publish_status(&mut entry.record);
             }
             if !entry.record.status.is_final() {
                 still_pending.push_back(id.clone());
@@ -510,11 +558,31 @@ impl PlantState {
         };
     }
 
-    fn forget_old_commands(&mut self, now: Timestamp) {
+    /// Forgets ended commands once their memory window has passed (and the oldest when too
+    /// many are remembered), with their execution counts.
+    pub fn forget_old_commands(&mut self, now: Timestamp) {
         self.commands.retain(|_, e| {
             !e.record.status.is_final()
-                || e.record.expires_at.0 + COMMAND_MEMORY_PAST_EXPIRY > now.0
+                || e.arrived
+                    .0
+                    .checked_add_signed(COMMAND_MEMORY)
+                    .is_some_and(|until| until > now.0)
         });
+        if self.commands.len() > MAX_REMEMBERED_COMMANDS {
+            let mut ended: Vec<(Timestamp, CommandId)> = self
+                .commands
+                .iter()
+                .filter(|(_, e)| e.record.status.is_final())
+                .map(|(id, e)| (e.arrived, id.clone()))
+                .collect();
+            ended.sort();
+            let excess = self.commands.len() - MAX_REMEMBERED_COMMANDS;
+            for (_, id) in ended.into_iter().take(excess) {
+                self.commands.remove(&id);
+            }
+        }
+        let commands = &self.commands;
+        self.executions.retain(|id, _| commands.contains_key(id));
     }
 
     // ----- what clients ask for -----
@@ -630,4 +698,110 @@ fn add_flood(catalog: &mut Vec<Endpoint>, flood: Flood) -> Vec<EndpointId> {
             id
         })
         .collect()
+}
+
+#[cfg(test)]
+mod memory_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use brewdeck_protocol::Token;
+
+    fn state() -> PlantState {
+        let config = PlantConfig::new("127.0.0.1:0".parse().unwrap(), Token::new("t").unwrap());
+        let (tx, _) = broadcast::channel(4096);
+        PlantState::new(&config, tx)
+    }
+
+    fn command(state: &PlantState, id: &str, issued: Timestamp, expires: Timestamp) -> Command {
+        let endpoint = state
+            .catalog
+            .iter()
+            .find(|e| e.name == "Fermenter 1 setpoint")
+            .unwrap()
+            .id
+            .clone();
+        Command {
+            command_id: CommandId::from(id),
+            endpoint_id: endpoint,
+            action: Action::Set,
+            value: Some(Value::Number(60.0)),
+            issued_at: issued,
+            expires_at: expires,
+        }
+    }
+
+    fn at(t: Timestamp, secs: i64) -> Timestamp {
+        Timestamp(t.0 + chrono::Duration::seconds(secs))
+    }
+
+    fn reason(s: &Submitted) -> Option<String> {
+        match s {
+            Submitted::New(r) => r.reason.clone(),
+            Submitted::Repeat { record, .. } => record.reason.clone(),
+        }
+    }
+
+    #[test]
+    fn an_id_is_remembered_from_arrival_and_a_late_resend_never_runs_again() {
+        let mut s = state();
+        let t0 = Timestamp::now();
+        let first = command(&s, "c-1", t0, at(t0, 30));
+        assert!(matches!(s.submit_at(first.clone(), t0), Submitted::New(_)));
+        for _ in 0..5 {
+            s.tick(Duration::from_millis(10));
+        }
+        assert_eq!(s.executions[&CommandId::from("c-1")], 1);
+        // A retry 2 minutes on, with a fresh expiry as an HTTP retry gets: the same command.
+        let retry = Command {
+            expires_at: at(t0, 150),
+            ..first.clone()
+        };
+        let again = s.submit_at(retry.clone(), at(t0, 120));
+        let Submitted::Repeat { status, record } = again else {
+            panic!("a repeat")
+        };
+        assert_eq!(record.status, CommandState::Succeeded);
+        assert!(!status.as_str().contains("\"seq\""), "{}", status.as_str());
+        // Past the memory window the id is forgotten, with its execution count...
+        let later = at(t0, 24 * 3600 + 1);
+        s.forget_old_commands(later);
+        assert!(s.commands.is_empty() && s.executions.is_empty());
+        // ...and a re-send of the same command is refused by its age.
+        let late = Command {
+            expires_at: at(later, 30),
+            ..first
+        };
+        let refused = s.submit_at(late, later);
+        assert!(reason(&refused).unwrap().contains("issuedAt is too old"));
+        for _ in 0..5 {
+            s.tick(Duration::from_millis(10));
+        }
+        assert!(s.executions.is_empty(), "not run again");
+    }
+
+    #[test]
+    fn absurd_times_are_refused_without_panicking() {
+        let mut s = state();
+        let now = Timestamp::now();
+        let max = Timestamp(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+        let min = Timestamp(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+        let far = command(&s, "far", now, max);
+        assert!(reason(&s.submit_at(far, now))
+            .unwrap()
+            .contains("minutes away"));
+        let future = command(&s, "future", at(now, 3600), at(now, 30));
+        assert!(reason(&s.submit_at(future, now))
+            .unwrap()
+            .contains("future"));
+        let ancient = command(&s, "ancient", min, at(now, 30));
+        assert!(reason(&s.submit_at(ancient, now))
+            .unwrap()
+            .contains("too old"));
+        // The snapshot still encodes and decodes; forgetting far ahead does not overflow.
+        let snapshot = s.snapshot_text();
+        assert!(brewdeck_protocol::decode_server(snapshot.as_str()).is_ok());
+        s.forget_old_commands(max);
+        s.forget_old_commands(min);
+    }
 }

@@ -55,6 +55,19 @@ pub async fn try_connect(
     Ok(Client { ws })
 }
 
+/// Connects with this exact `Authorization` header value.
+pub async fn try_connect_authorized(
+    url: &str,
+    authorization: &str,
+) -> Result<Client, tokio_tungstenite::tungstenite::Error> {
+    let mut request = url.into_client_request()?;
+    request
+        .headers_mut()
+        .insert("Authorization", authorization.parse().unwrap());
+    let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+    Ok(Client { ws })
+}
+
 impl Client {
     pub async fn connect(plant: &RunningPlant) -> Client {
         try_connect(&plant.ws_url(), Some(TOKEN)).await.unwrap()
