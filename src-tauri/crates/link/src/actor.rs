@@ -172,17 +172,24 @@ impl Actor {
             tokio::select! {
                 op = self.ops.recv() => {
                     let Some(op) = op else { return Phase::Stop };
-                    match self.handle_op(op, None).await {
-                        Flow::Continue => {}
-                        Flow::Redial => return Phase::Dial,
-                        Flow::Idle => return Phase::Idle,
-                        Flow::Stop | Flow::Lost(_) => return Phase::Stop,
+                    if let Some(next) = self.serve_offline(op).await {
+                        return next;
                     }
                 }
                 () = &mut retry, if until.is_some() => return Phase::Dial,
                 () = &mut self.expiry, if self.expiry_armed => self.expire_outbox(),
                 Some(result) = self.post_results.recv() => self.on_post_result(result),
             }
+        }
+    }
+
+    /// Serves an operation with no connection open; `Some` when it changes the phase.
+    async fn serve_offline(&mut self, op: Op) -> Option<Phase> {
+        match self.handle_op(op, None).await {
+            Flow::Continue => None,
+            Flow::Redial => Some(Phase::Dial),
+            Flow::Idle => Some(Phase::Idle),
+            Flow::Stop | Flow::Lost(_) => Some(Phase::Stop),
         }
     }
 
@@ -212,11 +219,8 @@ impl Actor {
                 result = &mut dialing => return self.dialed(result),
                 op = self.ops.recv() => {
                     let Some(op) = op else { return Phase::Stop };
-                    match self.handle_op(op, None).await {
-                        Flow::Continue => {}
-                        Flow::Redial => return Phase::Dial,
-                        Flow::Idle => return Phase::Idle,
-                        Flow::Stop | Flow::Lost(_) => return Phase::Stop,
+                    if let Some(next) = self.serve_offline(op).await {
+                        return next;
                     }
                 }
                 () = &mut self.expiry, if self.expiry_armed => self.expire_outbox(),

@@ -330,16 +330,7 @@ impl CommandBook {
             });
             return self.get(&record.command_id).cloned();
         }
-        self.apply_status(&CommandStatus {
-            command_id: record.command_id.clone(),
-            status: record.status,
-            actual_value: record.actual_value.clone(),
-            completed_at: record.completed_at,
-            reason: record.reason.clone(),
-            endpoint_id: Some(record.endpoint_id.clone()),
-            action: Some(record.action),
-            seq: record.seq,
-        })
+        self.apply_status(&record.status(record.seq))
     }
 
     /// Marks a command whose outcome the link cannot learn or decide.

@@ -9,8 +9,8 @@ use crate::sim::{Brewery, SimConfig, SimEvent};
 use axum::extract::ws::Utf8Bytes;
 use brewdeck_protocol::{
     encode, Action, Alarm, AlarmId, AlarmState, Command, CommandId, CommandRecord, CommandState,
-    CommandStatus, Endpoint, EndpointId, EndpointKind, Id, Quality, Resumed, Seq, ServerMessage,
-    Severity, Snapshot, Telemetry, Timestamp, Value,
+    Endpoint, EndpointId, EndpointKind, Id, Quality, Resumed, Seq, ServerMessage, Severity,
+    Snapshot, Telemetry, Timestamp, Value,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -424,16 +424,7 @@ impl PlantState {
     pub fn submit_at(&mut self, command: Command, now: Timestamp) -> Submitted {
         if let Some(entry) = self.commands.get(&command.command_id) {
             let record = entry.record.clone();
-            let status = text(&ServerMessage::CommandStatus(CommandStatus {
-                command_id: record.command_id.clone(),
-                status: record.status,
-                actual_value: record.actual_value.clone(),
-                completed_at: record.completed_at,
-                reason: record.reason.clone(),
-                endpoint_id: Some(record.endpoint_id.clone()),
-                action: Some(record.action),
-                seq: None,
-            }));
+            let status = text(&ServerMessage::CommandStatus(record.status(None)));
             return Submitted::Repeat { record, status };
         }
         let later = |d: chrono::Duration| now.0.checked_add_signed(d);
@@ -496,16 +487,7 @@ impl PlantState {
         let topic = Topic::Command(record.command_id.clone());
         self.publish_sequenced(topic, |seq| {
             record.seq = Some(seq);
-            ServerMessage::CommandStatus(CommandStatus {
-                command_id: record.command_id.clone(),
-                status: record.status,
-                actual_value: record.actual_value.clone(),
-                completed_at: record.completed_at,
-                reason: record.reason.clone(),
-                endpoint_id: Some(record.endpoint_id.clone()),
-                action: Some(record.action),
-                seq: Some(seq),
-            })
+            ServerMessage::CommandStatus(record.status(Some(seq)))
         })
     }
 

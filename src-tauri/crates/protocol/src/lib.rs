@@ -16,7 +16,7 @@ mod time;
 mod token;
 mod value;
 
-pub use bindings::{typescript_bindings, Binding};
+pub use bindings::{check_committed, index, typescript_bindings, Binding};
 pub use catalog::{Endpoint, EndpointKind, Limits};
 pub use client::{Action, AlarmAck, ClientMessage, Command, CommandRequest, Hello, Subscription};
 pub use error::ProtocolError;

@@ -259,6 +259,23 @@ pub struct CommandRecord {
     pub seq: Option<Seq>,
 }
 
+impl CommandRecord {
+    /// Its latest step as a `command_status`, with the given `seq` (none for an answer that is
+    /// not an event of the stream).
+    pub fn status(&self, seq: Option<Seq>) -> CommandStatus {
+        CommandStatus {
+            command_id: self.command_id.clone(),
+            status: self.status,
+            actual_value: self.actual_value.clone(),
+            completed_at: self.completed_at,
+            reason: self.reason.clone(),
+            endpoint_id: Some(self.endpoint_id.clone()),
+            action: Some(self.action),
+            seq,
+        }
+    }
+}
+
 /// Level 1: the whole current state, after `hello` (and after any replay).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
