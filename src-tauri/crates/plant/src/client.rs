@@ -21,7 +21,8 @@ use std::sync::Arc;
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use tokio::time::{Duration, Instant};
 
-/// How long a closing handshake may take before the socket is dropped anyway.
+/// How long a closing handshake may take before the socket is dropped anyway; also how long a
+/// socket that can no longer be read is held after our close (see `End::CloseUnread`).
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// Most live events written before one flush.
 const BATCH: usize = 512;
@@ -99,6 +100,11 @@ enum End {
     Gone,
     /// We close with a code and reason, after any messages already queued.
     Close(u16, &'static str),
+    /// The same, when the socket can no longer be read (a frame over its hard limit ends the
+    /// stream with the rest of that frame unread). Dropping a socket with unread bytes makes
+    /// the kernel reset the connection at once and discard what it has not sent yet, which
+    /// can be our error and close; so it is held a moment for the peer to take them.
+    CloseUnread(u16, &'static str),
     /// Admin drop: no close handshake at all.
     Abrupt,
     /// Graceful shutdown: `reconnect`, then close.
@@ -199,7 +205,7 @@ impl Session {
                             "frame over the socket's hard size limit",
                             false,
                         ));
-                        break End::Close(CLOSE_TOO_BIG, "frame too large");
+                        break End::CloseUnread(CLOSE_TOO_BIG, "frame too large");
                     }
                     None | Some(Err(_)) => break End::Gone,
                     Some(Ok(Message::Close(_))) => break End::Gone,
@@ -244,6 +250,16 @@ impl Session {
             End::Close(code, reason) => {
                 self.write_out_and_close(&mut sink, &mut incoming, code, reason)
                     .await;
+                reason
+            }
+            End::CloseUnread(code, reason) => {
+                self.write_out_and_close(&mut sink, &mut incoming, code, reason)
+                    .await;
+                tokio::select! {
+                    _ = tokio::time::sleep(CLOSE_GRACE) => {}
+                    _ = until(&mut shutdown, true) => {}
+                    _ = drop_all.changed() => {}
+                }
                 reason
             }
             End::Shutdown => {

@@ -58,6 +58,12 @@ struct Args {
     /// Most concurrent client connections.
     #[arg(long, default_value_t = 256)]
     max_connections: usize,
+    /// Most concurrent connections from one address (raise it behind a proxy or NAT).
+    #[arg(long, default_value_t = 64)]
+    max_connections_per_ip: usize,
+    /// Level-0 `POST /api/os/command` per second from one address (bursts of 4x).
+    #[arg(long, default_value_t = 5.0)]
+    command_rate: f64,
     /// Most messages per second one client may send.
     #[arg(long, default_value_t = 20.0)]
     rate_limit: f64,
@@ -102,6 +108,9 @@ fn config(args: &Args) -> Result<PlantConfig, String> {
     config.history = args.history;
     config.limits = ClientLimits {
         max_connections: args.max_connections,
+        max_connections_per_ip: args.max_connections_per_ip,
+        commands_per_second: args.command_rate,
+        command_burst: (args.command_rate * 4.0).max(1.0),
         messages_per_second: args.rate_limit,
         message_burst: (args.rate_limit * 5.0).max(1.0),
         ..ClientLimits::default()

@@ -41,6 +41,7 @@ fn validate(config: &PlantConfig) -> Result<(), PlantError> {
     }
     let l = &config.limits;
     if l.max_connections == 0
+        || l.max_connections_per_ip == 0
         || l.stream_buffer == 0
         || l.max_frame_bytes < 256
         || l.write_timeout.is_zero()
@@ -52,6 +53,12 @@ fn validate(config: &PlantConfig) -> Result<(), PlantError> {
     if !(l.messages_per_second > 0.0 && l.message_burst >= 1.0) {
         return Err(PlantError::Config(
             "message rate must allow at least one message".into(),
+        ));
+    }
+    // NaN or zero would refuse every level-0 command post.
+    if !(l.commands_per_second > 0.0 && l.command_burst >= 1.0) {
+        return Err(PlantError::Config(
+            "command rate must allow at least one command".into(),
         ));
     }
     if let Some(f) = config.flood {
@@ -191,5 +198,31 @@ impl RunningPlant {
 impl Drop for RunningPlant {
     fn drop(&mut self) {
         self.shared.signals.shutdown.send_replace(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::validate;
+    use crate::config::PlantConfig;
+    use crate::error::PlantError;
+    use brewdeck_protocol::Token;
+
+    fn refused(change: impl FnOnce(&mut PlantConfig)) -> bool {
+        let mut config = PlantConfig::new("127.0.0.1:0".parse().unwrap(), Token::new("t").unwrap());
+        change(&mut config);
+        matches!(validate(&config), Err(PlantError::Config(_)))
+    }
+
+    #[test]
+    fn limits_that_would_refuse_everyone_are_a_config_error() {
+        assert!(!refused(|_| {}), "the defaults are valid");
+        assert!(refused(|c| c.limits.max_connections_per_ip = 0));
+        assert!(refused(|c| c.limits.commands_per_second = 0.0));
+        assert!(refused(|c| c.limits.commands_per_second = f64::NAN));
+        assert!(refused(|c| c.limits.command_burst = 0.5));
+        assert!(refused(|c| c.limits.messages_per_second = f64::NAN));
     }
 }

@@ -39,9 +39,23 @@ pub(crate) struct Event {
 /// every retry.
 const COMMAND_MEMORY: chrono::Duration = chrono::Duration::hours(24);
 
-/// At most this many ended commands are remembered; past it the oldest are forgotten first.
-/// (Each is a few hundred bytes.)
+/// How long a refused command's id is remembered from its arrival. It never ran, so forgetting
+/// it cannot run anything twice; it is kept past any lifetime it could have had
+/// (`MAX_COMMAND_LIFETIME`), so a re-send while its client may still wait gets the same answer,
+/// and then let go, so refused junk does not fill the memory for a day.
+const REFUSED_MEMORY: chrono::Duration = chrono::Duration::minutes(15);
+
+/// At most this many ended commands are remembered (each is a few hundred bytes). Past it the
+/// refused ones go first, then the oldest; see `PlantState::forgotten_early`.
 const MAX_REMEMBERED_COMMANDS: usize = 100_000;
+
+/// An ended command stays in snapshots this long past its `expiresAt`: until then its client
+/// may still be waiting for its outcome. Older ones are only remembered, not sent.
+const SNAPSHOT_PAST_EXPIRY: chrono::Duration = chrono::Duration::seconds(60);
+
+/// At most this many ended commands in a snapshot, the latest: a snapshot must stay far under
+/// a client's message limit (the link's is 1 MiB) however busy the plant is.
+const MAX_SNAPSHOT_ENDED: usize = 1_000;
 
 /// How far ahead of the server's clock a client's `issuedAt` may be.
 const MAX_CLOCK_AHEAD: chrono::Duration = chrono::Duration::minutes(1);
@@ -61,6 +75,26 @@ struct CommandEntry {
     ticks_left: u32,
     /// When it reached this server: its id is remembered for `COMMAND_MEMORY` from here.
     arrived: Timestamp,
+}
+
+impl CommandEntry {
+    /// Refused ones never reached the plant; any other may have acted on it.
+    fn may_have_run(&self) -> bool {
+        self.record.status != CommandState::Rejected
+    }
+
+    /// Whether its id is still inside its memory window.
+    fn remembered_at(&self, now: Timestamp) -> bool {
+        let memory = if self.may_have_run() {
+            COMMAND_MEMORY
+        } else {
+            REFUSED_MEMORY
+        };
+        self.arrived
+            .0
+            .checked_add_signed(memory)
+            .is_some_and(|until| until > now.0)
+    }
 }
 
 /// What became of a submitted command.
@@ -136,6 +170,12 @@ pub(crate) struct PlantState {
     commands: HashMap<CommandId, CommandEntry>,
     pending: VecDeque<CommandId>,
     executions: BTreeMap<CommandId, u32>,
+    /// `MAX_REMEMBERED_COMMANDS`; smaller in tests.
+    memory_cap: usize,
+    /// The latest arrival among commands that were not refused (so may have run) and had to be
+    /// forgotten inside their memory window because too many were remembered. A command issued
+    /// before that plus `MAX_CLOCK_AHEAD` may be one of them: it is refused, never run again.
+    forgotten_early: Option<Timestamp>,
     stage_ticks: u32,
     clients: BTreeMap<u64, ClientInfo>,
     tx: broadcast::Sender<Arc<Event>>,
@@ -195,6 +235,8 @@ impl PlantState {
             commands: HashMap::new(),
             pending: VecDeque::new(),
             executions: BTreeMap::new(),
+            memory_cap: MAX_REMEMBERED_COMMANDS,
+            forgotten_early: None,
             stage_ticks: config.command_stage_ticks.max(1),
             clients: BTreeMap::new(),
             tx,
@@ -443,6 +485,15 @@ impl PlantState {
                 "issuedAt is too old: this server may have forgotten it, so it is not run"
                     .to_owned(),
             )
+        } else if self.forgotten_early.is_some_and(|t| {
+            t.0.checked_add_signed(MAX_CLOCK_AHEAD)
+                .is_none_or(|limit| command.issued_at.0 <= limit)
+        }) {
+            Some(
+                "issuedAt is older than the commands this server still remembers (too many \
+                 arrived): not run, in case it already was"
+                    .to_owned(),
+            )
         } else {
             self.sim
                 .check(&command.endpoint_id, command.action, command.value.as_ref())
@@ -540,28 +591,34 @@ impl PlantState {
         };
     }
 
-    /// Forgets ended commands once their memory window has passed (and the oldest when too
-    /// many are remembered), with their execution counts.
+    /// Forgets ended commands once their memory window has passed (and, when too many are
+    /// remembered, the refused ones and then the oldest), with their execution counts.
     pub fn forget_old_commands(&mut self, now: Timestamp) {
-        self.commands.retain(|_, e| {
-            !e.record.status.is_final()
-                || e.arrived
-                    .0
-                    .checked_add_signed(COMMAND_MEMORY)
-                    .is_some_and(|until| until > now.0)
-        });
-        if self.commands.len() > MAX_REMEMBERED_COMMANDS {
-            let mut ended: Vec<(Timestamp, CommandId)> = self
+        self.commands
+            .retain(|_, e| !e.record.status.is_final() || e.remembered_at(now));
+        if self.commands.len() > self.memory_cap {
+            // Refused first (`false` sorts first): forgetting one cannot run anything twice.
+            let mut ended: Vec<(bool, Timestamp, CommandId)> = self
                 .commands
                 .iter()
                 .filter(|(_, e)| e.record.status.is_final())
-                .map(|(id, e)| (e.arrived, id.clone()))
+                .map(|(id, e)| (e.may_have_run(), e.arrived, id.clone()))
                 .collect();
             ended.sort();
-            let excess = self.commands.len() - MAX_REMEMBERED_COMMANDS;
-            for (_, id) in ended.into_iter().take(excess) {
+            let excess = self.commands.len() - self.memory_cap;
+            for (may_have_run, arrived, id) in ended.into_iter().take(excess) {
                 self.commands.remove(&id);
+                if may_have_run {
+                    self.forgotten_early = self.forgotten_early.max(Some(arrived));
+                }
             }
+        }
+        // Once its own window has passed, the age limit refuses all it would.
+        if self.forgotten_early.is_some_and(|t| {
+            t.0.checked_add_signed(COMMAND_MEMORY)
+                .is_none_or(|until| until <= now.0)
+        }) {
+            self.forgotten_early = None;
         }
         let commands = &self.commands;
         self.executions.retain(|id, _| commands.contains_key(id));
@@ -570,17 +627,39 @@ impl PlantState {
     // ----- what clients ask for -----
 
     pub fn snapshot(&self) -> Snapshot {
-        let mut commands: Vec<CommandRecord> =
-            self.commands.values().map(|e| e.record.clone()).collect();
-        commands.sort_by_key(|c| c.seq);
         Snapshot {
             catalog: self.catalog.clone(),
             values: self.values.iter().flatten().cloned().collect(),
             alarms: self.alarms.values().cloned().collect(),
-            commands,
+            commands: self.snapshot_commands(Timestamp::now()),
             seq: self.seq,
             plant: Some(self.name.clone()),
         }
+    }
+
+    /// The commands in flight, and the latest ended ones whose clients may still be waiting
+    /// for their outcome, in `seq` order. Not every remembered one: a day of them would not
+    /// fit in a client's message.
+    fn snapshot_commands(&self, now: Timestamp) -> Vec<CommandRecord> {
+        let awaited = |r: &CommandRecord| {
+            r.expires_at
+                .0
+                .checked_add_signed(SNAPSHOT_PAST_EXPIRY)
+                .is_none_or(|until| until > now.0)
+        };
+        let mut commands: Vec<&CommandRecord> = self
+            .commands
+            .values()
+            .map(|e| &e.record)
+            .filter(|r| !r.status.is_final() || awaited(r))
+            .collect();
+        commands.sort_by_key(|c| std::cmp::Reverse(c.seq));
+        let mut ended = 0usize;
+        commands.retain(|r| {
+            ended += usize::from(r.status.is_final());
+            !r.status.is_final() || ended <= MAX_SNAPSHOT_ENDED
+        });
+        commands.into_iter().rev().cloned().collect()
     }
 
     pub fn snapshot_text(&self) -> Utf8Bytes {
@@ -717,6 +796,34 @@ mod memory_tests {
         Timestamp(t.0 + chrono::Duration::seconds(secs))
     }
 
+    /// A command to an endpoint the plant does not have: refused at once.
+    fn refused(id: &str, now: Timestamp) -> Command {
+        Command {
+            command_id: CommandId::from(id),
+            endpoint_id: EndpointId::from(999_999u64),
+            action: Action::On,
+            value: None,
+            issued_at: now,
+            expires_at: at(now, 30),
+        }
+    }
+
+    /// Enough ticks for every pending command to end.
+    fn run_commands(s: &mut PlantState) {
+        for _ in 0..5 {
+            s.tick(Duration::from_millis(10));
+        }
+    }
+
+    /// What `/admin/stats` reports as executions per command id.
+    fn executions(s: &PlantState) -> BTreeMap<String, u32> {
+        s.stats().executions
+    }
+
+    fn counts(pairs: &[(&str, u32)]) -> BTreeMap<String, u32> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+    }
+
     fn reason(s: &Submitted) -> Option<String> {
         match s {
             Submitted::New(r) => r.reason.clone(),
@@ -730,10 +837,8 @@ mod memory_tests {
         let t0 = Timestamp::now();
         let first = command(&s, "c-1", t0, at(t0, 30));
         assert!(matches!(s.submit_at(first.clone(), t0), Submitted::New(_)));
-        for _ in 0..5 {
-            s.tick(Duration::from_millis(10));
-        }
-        assert_eq!(s.executions[&CommandId::from("c-1")], 1);
+        run_commands(&mut s);
+        assert_eq!(executions(&s), counts(&[("c-1", 1)]));
         // A retry 2 minutes on, with a fresh expiry as an HTTP retry gets: the same command.
         let retry = Command {
             expires_at: at(t0, 150),
@@ -756,10 +861,98 @@ mod memory_tests {
         };
         let refused = s.submit_at(late, later);
         assert!(reason(&refused).unwrap().contains("issuedAt is too old"));
-        for _ in 0..5 {
-            s.tick(Duration::from_millis(10));
+        run_commands(&mut s);
+        assert_eq!(executions(&s), counts(&[]), "not run again");
+    }
+
+    #[test]
+    fn a_refused_command_is_forgotten_after_15_minutes_one_that_ran_after_a_day() {
+        let mut s = state();
+        let t0 = Timestamp::now();
+        s.submit_at(refused("no", t0), t0);
+        s.submit_at(command(&s, "yes", t0, at(t0, 30)), t0);
+        run_commands(&mut s);
+        s.forget_old_commands(at(t0, 14 * 60));
+        assert_eq!(s.commands.len(), 2);
+        s.forget_old_commands(at(t0, 15 * 60 + 1));
+        assert!(s.commands.contains_key(&CommandId::from("yes")));
+        assert!(!s.commands.contains_key(&CommandId::from("no")));
+        assert_eq!(executions(&s), counts(&[("yes", 1)]));
+    }
+
+    #[test]
+    fn past_the_memory_cap_refused_ones_go_first_and_a_forgotten_one_never_runs_again() {
+        let mut s = state();
+        s.memory_cap = 2;
+        let t0 = Timestamp::now();
+        let a = command(&s, "a", t0, at(t0, 30));
+        s.submit_at(a.clone(), t0);
+        s.submit_at(command(&s, "b", at(t0, 1), at(t0, 30)), at(t0, 1));
+        run_commands(&mut s);
+        assert_eq!(executions(&s), counts(&[("a", 1), ("b", 1)]));
+
+        // One over the cap: the refused one is forgotten, and nothing else needs to be.
+        s.submit_at(refused("r", at(t0, 2)), at(t0, 2));
+        s.forget_old_commands(at(t0, 3));
+        assert!(!s.commands.contains_key(&CommandId::from("r")));
+        assert_eq!(s.forgotten_early, None);
+
+        // Another that runs: the oldest that ran must go, inside its memory window...
+        s.submit_at(command(&s, "c", at(t0, 3), at(t0, 30)), at(t0, 3));
+        run_commands(&mut s);
+        assert!(!s.commands.contains_key(&CommandId::from("a")));
+        assert_eq!(executions(&s), counts(&[("b", 1), ("c", 1)]));
+
+        // ...so its re-send is refused, not run a second time.
+        let again = s.submit_at(a, at(t0, 4));
+        assert!(matches!(again, Submitted::New(_)));
+        assert!(
+            reason(&again).unwrap().contains("still remembers"),
+            "{again:?}"
+        );
+        run_commands(&mut s);
+        assert_eq!(executions(&s), counts(&[("b", 1), ("c", 1)]));
+
+        // A command issued after the forgotten ones' arrival (plus the clock allowance) runs.
+        let fresh = at(t0, 90);
+        let d = s.submit_at(command(&s, "d", fresh, at(fresh, 30)), fresh);
+        assert_eq!(reason(&d), None);
+    }
+
+    #[test]
+    fn snapshots_carry_only_the_commands_a_client_may_still_wait_on() {
+        let mut s = state();
+        let now = Timestamp::now();
+        let ids = |s: &PlantState| -> Vec<String> {
+            s.snapshot()
+                .commands
+                .iter()
+                .map(|c| c.command_id.0.clone())
+                .collect()
+        };
+        let hour_ago = at(now, -3600);
+        s.submit_at(command(&s, "old", hour_ago, at(hour_ago, 30)), hour_ago);
+        run_commands(&mut s);
+        s.submit_at(refused("recent", now), now);
+        // Remembered (a repeat is still answered), but long expired: not sent.
+        assert!(s.commands.contains_key(&CommandId::from("old")));
+        assert_eq!(ids(&s), vec!["recent".to_owned()]);
+
+        for i in 0..MAX_SNAPSHOT_ENDED {
+            s.submit_at(refused(&format!("r-{i}"), now), now);
         }
-        assert!(s.executions.is_empty(), "not run again");
+        s.submit_at(command(&s, "in-flight", now, at(now, 30)), now);
+        let snapshot = s.snapshot();
+        let ids = ids(&s);
+        // The latest ended ones up to the cap, and whatever is in flight, in seq order.
+        assert_eq!(ids.len(), MAX_SNAPSHOT_ENDED + 1);
+        assert!(
+            !ids.contains(&"recent".to_owned()),
+            "the oldest is left out"
+        );
+        assert_eq!(ids.first().map(String::as_str), Some("r-0"));
+        assert_eq!(ids.last().map(String::as_str), Some("in-flight"));
+        assert!(snapshot.commands.windows(2).all(|w| w[0].seq < w[1].seq));
     }
 
     #[test]

@@ -257,10 +257,9 @@ async fn an_oversized_frame_is_answered_then_closed() {
         panic!("error first")
     };
     assert_eq!(e.code.as_deref(), Some("frame_too_large"));
-    // The server sends 1009 too, but the unread rest of the huge frame makes its TCP stack
-    // reset the connection, which can discard the close frame before this client reads it.
-    let close = c.expect_close().await;
-    assert!(matches!(close, Some(CloseCode::Size) | None), "{close:?}");
+    assert_eq!(e.recoverable, Some(false));
+    assert!(e.message.contains("hard size limit"), "{}", e.message);
+    assert_eq!(c.expect_close().await, Some(CloseCode::Size));
 }
 
 #[tokio::test]
