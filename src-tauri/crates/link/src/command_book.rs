@@ -406,6 +406,11 @@ impl CommandBook {
 
     /// Keeps at most `history` final commands; open ones are never dropped.
     fn trim(&mut self) {
+        // Fewer commands than the limit: nothing to count (the common case, and a snapshot
+        // applies hundreds of records one by one).
+        if self.order.len() <= self.history {
+            return;
+        }
         let finals = self
             .order
             .iter()

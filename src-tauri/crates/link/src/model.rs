@@ -132,14 +132,8 @@ impl PlantModel {
     /// Forgets the plant (the link now points at another server); keeps the counters.
     pub fn reset(&mut self) {
         let counters = self.counters;
-        let history = self.commands_history();
-        *self = PlantModel::new(history);
+        *self = PlantModel::new(self.commands.history());
         self.counters = counters;
-    }
-
-    fn commands_history(&self) -> usize {
-        // The book's limit is private; a reset keeps the configured one.
-        self.commands.history()
     }
 
     pub fn endpoint(&self, id: &EndpointId) -> Option<&Endpoint> {

@@ -19,20 +19,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::test]
 async fn a_refused_token_stops_retrying_until_the_token_changes() {
-    let server = serve(
-        |n| {
-            if n == 0 {
-                Answer::Status(401, None)
-            } else {
-                Answer::Upgrade
-            }
-        },
-        |_, mut ws| async move {
-            say(&mut ws, scripted::connected_level0()).await;
-            read_all(&mut ws, usize::MAX).await;
-        },
-    )
-    .await;
+    let server = serve(scripted::refuse_first(401, None), scripted::idle_level0).await;
     let (link, store) = link_with(link_config(&server.url), "wrong-token");
     let state = wait_state(&link, |s| matches!(s, LinkState::Unauthorized { .. })).await;
     assert!(
@@ -54,20 +41,7 @@ async fn a_refused_token_stops_retrying_until_the_token_changes() {
 
 #[tokio::test]
 async fn busy_503_waits_what_retry_after_says() {
-    let server = serve(
-        |n| {
-            if n == 0 {
-                Answer::Status(503, Some(1))
-            } else {
-                Answer::Upgrade
-            }
-        },
-        |_, mut ws| async move {
-            say(&mut ws, scripted::connected_level0()).await;
-            read_all(&mut ws, usize::MAX).await;
-        },
-    )
-    .await;
+    let server = serve(scripted::refuse_first(503, Some(1)), scripted::idle_level0).await;
     let (link, _) = link_with(link_config(&server.url), TOKEN);
     let state = wait_state(&link, |s| matches!(s, LinkState::Reconnecting { .. })).await;
     let LinkState::Reconnecting {

@@ -102,6 +102,23 @@ where
     }
 }
 
+/// The first attempt gets `code` (with `Retry-After` seconds when given); later ones upgrade.
+pub fn refuse_first(code: u16, retry_after: Option<u64>) -> impl Fn(usize) -> Answer {
+    move |n| {
+        if n == 0 {
+            Answer::Status(code, retry_after)
+        } else {
+            Answer::Upgrade
+        }
+    }
+}
+
+/// A level-0 server that says `connected`, then only reads.
+pub async fn idle_level0(_: usize, mut ws: Ws) {
+    say(&mut ws, connected_level0()).await;
+    read_all(&mut ws, usize::MAX).await;
+}
+
 async fn refuse(mut stream: TcpStream, code: u16, retry_after: Option<u64>) {
     read_head(&mut stream).await;
     let extra = retry_after
