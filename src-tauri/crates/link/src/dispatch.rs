@@ -138,6 +138,8 @@ impl Actor {
                 }
                 self.config.server = server;
                 self.tls = tls;
+                // Never offer one server's token to another: read the new profile's from the store.
+                self.token = None;
                 self.model.reset();
                 self.subs = Default::default();
                 self.attempt = 0;

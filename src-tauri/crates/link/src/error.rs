@@ -8,8 +8,9 @@ pub enum LinkError {
     BadUrl { url: String, reason: String },
     #[error("site CA file {path}: {reason}")]
     BadCaFile { path: String, reason: String },
-    #[error("the token store failed: {0}")]
-    TokenStore(String),
+    /// Kept whole, so the app can tell a locked keychain from a missing one.
+    #[error("{0}")]
+    TokenStore(crate::token_store::TokenStoreError),
     #[error("not connected to the plant")]
     NotConnected,
     #[error("{0} needs a level-1 (brewdeck.v1) plant server")]

@@ -10,7 +10,7 @@ use crate::model::{PlantModel, PlantSnapshot};
 use crate::ops::Op;
 use crate::state::LinkState;
 use crate::subscriptions::Subscriptions;
-use crate::token_store::TokenStore;
+use crate::token_store::{TokenStore, TokenStoreError};
 use crate::transport::tls;
 use crate::transport::ws::WsDialer;
 use crate::transport::Dialer;
@@ -32,7 +32,34 @@ pub struct Link {
     events: broadcast::WeakSender<LinkEvent>,
 }
 
+/// A handle that does not keep the link alive (for tasks that follow it, like the app's bridge).
+#[derive(Debug, Clone)]
+pub struct WeakLink {
+    ops: mpsc::WeakSender<Op>,
+    state: watch::Receiver<LinkState>,
+    events: broadcast::WeakSender<LinkEvent>,
+}
+
+impl WeakLink {
+    /// The link, while any strong handle still holds it.
+    pub fn upgrade(&self) -> Option<Link> {
+        Some(Link {
+            ops: self.ops.upgrade()?,
+            state: self.state.clone(),
+            events: self.events.clone(),
+        })
+    }
+}
+
 impl Link {
+    pub fn downgrade(&self) -> WeakLink {
+        WeakLink {
+            ops: self.ops.downgrade(),
+            state: self.state.clone(),
+            events: self.events.clone(),
+        }
+    }
+
     /// Starts a link on the current tokio runtime.
     pub fn spawn(config: LinkConfig, store: Arc<dyn TokenStore>) -> Result<Link, LinkError> {
         let tls = tls::client_config(config.site_ca.as_deref())?;
@@ -187,8 +214,12 @@ impl Link {
             None => store.clear(),
         })
         .await
-        .map_err(|_| LinkError::TokenStore("the token store failed".to_owned()))?
-        .map_err(|e| LinkError::TokenStore(e.to_string()))?;
+        .map_err(|_| {
+            LinkError::TokenStore(TokenStoreError::Unavailable(
+                "the token store failed".to_owned(),
+            ))
+        })?
+        .map_err(LinkError::TokenStore)?;
         self.tell(Op::TokenChanged(token)).await
     }
 

@@ -32,7 +32,7 @@ pub use command_book::{CommandDraft, CommandPhase, CommandView};
 pub use config::{LinkConfig, ServerUrl, Timings, DEFAULT_MAX_MESSAGE_BYTES};
 pub use error::LinkError;
 pub use events::{Delivery, LinkEvent};
-pub use handle::Link;
+pub use handle::{Link, WeakLink};
 pub use model::{LinkCounters, MissedEvents, PlantSnapshot, ReadingView};
 pub use state::{LinkState, ProtocolLevel};
 pub use token_store::{MemoryTokenStore, TokenStore, TokenStoreError};

@@ -366,12 +366,12 @@ impl Session {
                     return Some(End::Gone);
                 }
                 written += 1;
-                if written % BATCH == 0 && sink.flush().await.is_err() {
+                if written.is_multiple_of(BATCH) && sink.flush().await.is_err() {
                     return Some(End::Gone);
                 }
             }
         }
-        if written % BATCH != 0 && sink.flush().await.is_err() {
+        if !written.is_multiple_of(BATCH) && sink.flush().await.is_err() {
             return Some(End::Gone);
         }
         None

@@ -1,0 +1,100 @@
+//! The error the webview receives from any app command: `{ code, message }`. The codes are a
+//! closed set, and one exists only where the UI does something different for it.
+
+use crate::error::StationError;
+use brewdeck_link::{LinkError, TokenStoreError};
+use serde::Serialize;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureCode {
+    /// Something the operator entered is wrong: shown beside the form field.
+    InvalidInput,
+    /// The OS keychain is locked or missing: the UI offers "use for this session only".
+    KeychainUnavailable,
+    /// The link is down: the control stays blocked until it is back.
+    NotConnected,
+    /// The plant server speaks level 0, which cannot do this.
+    NotSupported,
+    /// The plant does not know the endpoint or alarm, or the endpoint refuses the action.
+    Refused,
+    /// The app is shutting down.
+    Stopped,
+    /// Anything else (a file that could not be written): shown as is.
+    Internal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct Failure {
+    pub code: FailureCode,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: FailureCode, message: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+fn keychain(e: &TokenStoreError) -> Failure {
+    Failure::new(
+        FailureCode::KeychainUnavailable,
+        format!("keychain unavailable: {e}"),
+    )
+}
+
+impl From<&LinkError> for Failure {
+    fn from(e: &LinkError) -> Self {
+        let code = match e {
+            LinkError::BadUrl { .. } | LinkError::BadCaFile { .. } => FailureCode::InvalidInput,
+            LinkError::TokenStore(inner) => return keychain(inner),
+            LinkError::NotConnected => FailureCode::NotConnected,
+            LinkError::NeedsLevel1(_) => FailureCode::NotSupported,
+            LinkError::UnknownEndpoint(_)
+            | LinkError::NotAllowed { .. }
+            | LinkError::UnknownAlarm(_) => FailureCode::Refused,
+            LinkError::Stopped => FailureCode::Stopped,
+        };
+        Failure::new(code, e.to_string())
+    }
+}
+
+impl From<&StationError> for Failure {
+    fn from(e: &StationError) -> Self {
+        match e {
+            StationError::InvalidSetting { .. } => {
+                Failure::new(FailureCode::InvalidInput, e.to_string())
+            }
+            StationError::Keychain(inner) => keychain(inner),
+            StationError::SettingsWrite { .. } => {
+                Failure::new(FailureCode::Internal, e.to_string())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_is_code_and_message() {
+        let f = Failure::from(&LinkError::NotConnected);
+        assert_eq!(
+            serde_json::to_value(&f).unwrap(),
+            serde_json::json!({"code": "not_connected", "message": "not connected to the plant"})
+        );
+        let f = Failure::from(&StationError::Keychain(TokenStoreError::Locked));
+        assert_eq!(f.code, FailureCode::KeychainUnavailable);
+        assert!(
+            f.message.starts_with("keychain unavailable: "),
+            "{}",
+            f.message
+        );
+    }
+}

@@ -1,0 +1,24 @@
+//! `brewdeck-station`: what the operator's desktop does around the link, kept free of Tauri so it
+//! builds and tests in seconds. The app crate (`src-tauri`) only wires these pieces to Tauri.
+//!
+//! - [`settings`]: the server profile and choices, in a file written atomically; a corrupt
+//!   file is reported and replaced by defaults.
+//! - [`keychain`] and [`vault`]: the token in the OS keychain (one entry per server profile),
+//!   or for this session only; never on disk in plain text.
+//! - [`notices`]: which link events become native notifications, once each, folded in floods.
+//! - [`readings`]: telemetry coalesced to the latest value per endpoint, in small batches.
+//! - [`bridge`]: the task that follows a link and feeds a [`bridge::Desk`] (the app's events,
+//!   notifications and tray) at a bounded rate.
+
+pub mod bindings;
+pub mod bridge;
+pub mod error;
+pub mod failure;
+pub mod keychain;
+pub mod notices;
+pub mod readings;
+pub mod settings;
+pub mod status;
+pub mod vault;
+
+pub use error::StationError;

@@ -1,0 +1,31 @@
+//! What the webview may know of the app beside the plant: never the token itself.
+
+use crate::settings::Settings;
+use crate::vault::TokenPresence;
+use brewdeck_link::PlantSnapshot;
+use serde::Serialize;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DeskStatus {
+    /// Connected to the embedded demo plant, not a real one.
+    pub demo: bool,
+    /// The server this run talks to.
+    pub server: String,
+    /// `--server` chose the server for this run; the saved settings are unchanged.
+    pub server_from_command_line: bool,
+    pub token: TokenPresence,
+    pub settings: Settings,
+    /// The settings file was unreadable and defaults are in use: why.
+    pub settings_problem: Option<String>,
+    pub version: String,
+}
+
+/// Everything the webview needs to draw itself from nothing (at start, after a reload).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DeskSnapshot {
+    pub plant: PlantSnapshot,
+    pub desk: DeskStatus,
+}

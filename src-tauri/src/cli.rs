@@ -1,0 +1,67 @@
+//! The command line and environment of one run: `--server URL`, `--demo`, `BREWDECK_TOKEN`.
+//! None of them changes the saved settings.
+
+use brewdeck_link::ServerUrl;
+use brewdeck_protocol::Token;
+use clap::Parser;
+use std::path::PathBuf;
+
+/// The variable a kiosk or a test puts the server's token in, for this run only.
+pub const TOKEN_VARIABLE: &str = "BREWDECK_TOKEN";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "brewdeck",
+    version,
+    about = "Brewdeck: the brewery operator's control panel"
+)]
+struct Cli {
+    /// Connect to this plant server for this run (the saved settings are unchanged).
+    #[arg(long, value_name = "URL", conflicts_with = "demo")]
+    server: Option<String>,
+    /// Run on the embedded demo plant, whatever the settings say.
+    #[arg(long)]
+    demo: bool,
+}
+
+/// How this run starts.
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// `--server`, checked.
+    pub server: Option<ServerUrl>,
+    pub demo: bool,
+    /// From `BREWDECK_TOKEN`: used for this run only, never stored.
+    pub env_token: Option<Token>,
+    /// Tray, single instance and hide-on-close: the real desktop, not `tauri::test`.
+    pub desktop_shell: bool,
+    /// Overrides of the app's folders (tests).
+    pub config_dir: Option<PathBuf>,
+    pub log_dir: Option<PathBuf>,
+}
+
+impl Launch {
+    /// Reads the command line and takes `BREWDECK_TOKEN` out of the environment, so no child
+    /// process (the webview's among them) inherits it. Call before any thread starts.
+    pub fn from_process() -> Result<Launch, clap::Error> {
+        let cli = Cli::try_parse()?;
+        let server = match cli.server {
+            Some(text) => Some(ServerUrl::parse(&text, false).map_err(|e| {
+                clap::Error::raw(
+                    clap::error::ErrorKind::ValueValidation,
+                    format!("--server: {e}\n"),
+                )
+            })?),
+            None => None,
+        };
+        let env_token = std::env::var(TOKEN_VARIABLE).ok().and_then(Token::new);
+        std::env::remove_var(TOKEN_VARIABLE);
+        Ok(Launch {
+            server,
+            demo: cli.demo,
+            env_token,
+            desktop_shell: true,
+            config_dir: None,
+            log_dir: None,
+        })
+    }
+}

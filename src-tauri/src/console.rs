@@ -1,0 +1,329 @@
+//! [`Console`]: the app's managed state. It owns the link handle, the token vault, the settings
+//! file and the demo plant, and does what the commands ask. Commands stay one-line delegations.
+
+use crate::cli::Launch;
+use crate::demo::DemoPlant;
+use crate::error::AppError;
+use brewdeck_link::{CommandDraft, CommandView, Link, LinkConfig, ServerUrl};
+use brewdeck_protocol::{AlarmId, EndpointId, Token};
+use brewdeck_station::bridge::Bridge;
+use brewdeck_station::keychain::KeychainEntry;
+use brewdeck_station::settings::{NotificationChoices, Settings, SettingsFile};
+use brewdeck_station::status::{DeskSnapshot, DeskStatus};
+use brewdeck_station::vault::{Keep, TokenSource, Vault};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::watch;
+
+/// Where this run connects.
+enum Target {
+    Demo,
+    Server(ServerUrl),
+}
+
+struct Current {
+    settings: Settings,
+    settings_problem: Option<String>,
+    /// The server this run talks to; `None` while on the demo plant.
+    server: Option<ServerUrl>,
+    server_from_command_line: bool,
+    demo: Option<DemoPlant>,
+}
+
+pub struct Console {
+    pub link: Link,
+    vault: Vault,
+    file: SettingsFile,
+    /// The app identifier: the keychain's service name.
+    keychain_service: String,
+    pub log_dir: PathBuf,
+    choices: watch::Sender<NotificationChoices>,
+    current: Mutex<Current>,
+}
+
+impl std::fmt::Debug for Console {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Console").finish_non_exhaustive()
+    }
+}
+
+fn keychain_for(service: &str, server: &ServerUrl) -> Arc<dyn brewdeck_link::TokenStore> {
+    Arc::new(KeychainEntry::new(service, server.as_str()))
+}
+
+impl Console {
+    /// Reads the settings, picks the server (or starts the demo plant) and spawns the link,
+    /// not yet connected. The bridge is created here so it sees the link's first sync.
+    pub async fn start(
+        launch: &Launch,
+        config_dir: PathBuf,
+        log_dir: PathBuf,
+        keychain_service: String,
+    ) -> Result<(Console, Bridge), AppError> {
+        let file = SettingsFile::in_dir(&config_dir);
+        let loaded = file.load();
+        let mut problem = loaded.problem;
+        let settings = loaded.settings;
+
+        let target = if launch.demo {
+            Target::Demo
+        } else if let Some(server) = &launch.server {
+            Target::Server(server.clone())
+        } else {
+            match settings.server() {
+                Ok(Some(server)) => Target::Server(server),
+                Ok(None) => Target::Demo,
+                Err(e) => {
+                    problem = Some(format!(
+                        "The saved server is not usable ({e}); the demo plant runs instead."
+                    ));
+                    Target::Demo
+                }
+            }
+        };
+        let site_ca = settings.site_ca().unwrap_or_else(|e| {
+            problem = Some(format!("The saved site CA file is not usable: {e}"));
+            None
+        });
+
+        let (vault, server, demo, url) = match target {
+            Target::Demo => {
+                let demo = DemoPlant::start().await?;
+                let vault = Vault::new(None);
+                vault.use_for_session(demo.token.clone(), TokenSource::Demo);
+                let url = demo.url.clone();
+                (vault, None, Some(demo), url)
+            }
+            Target::Server(server) => {
+                let vault = Vault::new(Some(keychain_for(&keychain_service, &server)));
+                if let Some(token) = &launch.env_token {
+                    vault.use_for_session(token.clone(), TokenSource::Environment);
+                }
+                (vault, Some(server.clone()), None, server)
+            }
+        };
+        let mut config = LinkConfig::new(url);
+        config.site_ca = if demo.is_some() { None } else { site_ca };
+        config.connect_on_start = false;
+        let link = Link::spawn(config, Arc::new(vault.clone()))?;
+        let (choices, choices_rx) = watch::channel(settings.notifications.clone());
+        let bridge = Bridge::new(&link, choices_rx);
+        link.follow_catalog(true).await?;
+        tracing::info!(
+            demo = demo.is_some(),
+            server = %server.as_ref().map(|s| s.as_str()).unwrap_or("demo plant"),
+            "console started"
+        );
+        let console = Console {
+            link,
+            vault,
+            file,
+            keychain_service,
+            log_dir,
+            choices,
+            current: Mutex::new(Current {
+                settings,
+                settings_problem: problem,
+                server_from_command_line: launch.server.is_some() && !launch.demo,
+                server,
+                demo,
+            }),
+        };
+        Ok((console, bridge))
+    }
+
+    fn current(&self) -> MutexGuard<'_, Current> {
+        // Every update is a whole-field assignment: consistent even after a panic elsewhere.
+        self.current.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn is_demo(&self) -> bool {
+        self.current().demo.is_some()
+    }
+
+    /// What the webview may know of the app now.
+    pub fn status(&self) -> DeskStatus {
+        let c = self.current();
+        DeskStatus {
+            demo: c.demo.is_some(),
+            server: match (&c.server, &c.demo) {
+                (Some(s), _) => s.as_str().to_owned(),
+                (None, Some(d)) => d.url.as_str().to_owned(),
+                (None, None) => String::new(),
+            },
+            server_from_command_line: c.server_from_command_line,
+            token: self.vault.presence(),
+            settings: c.settings.clone(),
+            settings_problem: c.settings_problem.clone(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+
+    /// Asks the keychain whether it holds this server's token (it may block on D-Bus).
+    pub async fn probe_keychain(&self) -> DeskStatus {
+        let vault = self.vault.clone();
+        let _ = tokio::task::spawn_blocking(move || vault.probe()).await;
+        self.status()
+    }
+
+    pub async fn snapshot(&self) -> Result<DeskSnapshot, AppError> {
+        let plant = self.link.snapshot().await?;
+        Ok(DeskSnapshot {
+            plant,
+            desk: self.status(),
+        })
+    }
+
+    pub async fn set_token(&self, token: String, remember: bool) -> Result<DeskStatus, AppError> {
+        let token = Token::new(token.trim())
+            .ok_or_else(|| AppError::Invalid("the token is empty".to_owned()))?;
+        if self.is_demo() {
+            return Err(AppError::Invalid(
+                "the demo plant uses its own one-time token: set a server in the settings first"
+                    .to_owned(),
+            ));
+        }
+        let keep = if remember {
+            Keep::Remember
+        } else {
+            Keep::SessionOnly
+        };
+        self.link
+            .set_token(self.vault.writer(keep), Some(token))
+            .await?;
+        Ok(self.status())
+    }
+
+    pub async fn forget_token(&self) -> Result<DeskStatus, AppError> {
+        if self.is_demo() {
+            return Err(AppError::Invalid(
+                "the demo plant's token is not stored anywhere".to_owned(),
+            ));
+        }
+        self.link
+            .set_token(self.vault.writer(Keep::Remember), None)
+            .await?;
+        Ok(self.status())
+    }
+
+    /// Checks, applies (moving to another server or the demo plant if it changed) and saves.
+    pub async fn save_settings(&self, settings: Settings) -> Result<DeskStatus, AppError> {
+        settings.validate()?;
+        let server = settings.server()?;
+        let site_ca = settings.site_ca()?;
+        let (was_server, was_demo, ca_before) = {
+            let c = self.current();
+            (
+                c.server.clone(),
+                c.demo.is_some(),
+                c.settings.site_ca_file.clone(),
+            )
+        };
+        let moved = match &server {
+            Some(s) => was_server.as_ref() != Some(s) || ca_before != settings.site_ca_file,
+            None => !was_demo,
+        };
+        if moved {
+            self.move_to(server, site_ca).await?;
+        }
+        let file = self.file.clone();
+        let to_save = settings.clone();
+        tokio::task::spawn_blocking(move || file.save(&to_save))
+            .await
+            .map_err(|_| AppError::Internal("saving the settings failed".to_owned()))??;
+        self.choices.send_replace(settings.notifications.clone());
+        {
+            let mut c = self.current();
+            c.settings = settings;
+            c.settings_problem = None;
+        }
+        Ok(self.status())
+    }
+
+    async fn move_to(
+        &self,
+        server: Option<ServerUrl>,
+        site_ca: Option<PathBuf>,
+    ) -> Result<(), AppError> {
+        match server {
+            Some(server) => {
+                // The link checks the CA file before anything changes.
+                self.vault
+                    .switch_profile(Some(keychain_for(&self.keychain_service, &server)));
+                self.link
+                    .set_server(server.clone(), site_ca.as_deref())
+                    .await?;
+                let old_demo = {
+                    let mut c = self.current();
+                    c.server = Some(server);
+                    c.server_from_command_line = false;
+                    c.demo.take()
+                };
+                if let Some(demo) = old_demo {
+                    demo.stop().await;
+                }
+            }
+            None => {
+                let demo = DemoPlant::start().await?;
+                self.vault.switch_profile(None);
+                self.vault
+                    .use_for_session(demo.token.clone(), TokenSource::Demo);
+                self.link.set_server(demo.url.clone(), None).await?;
+                let mut c = self.current();
+                c.server = None;
+                c.server_from_command_line = false;
+                c.demo = Some(demo);
+            }
+        }
+        // A new server starts with no subscriptions: follow its whole catalog again.
+        self.link.follow_catalog(true).await?;
+        let _ = self.probe_keychain().await;
+        Ok(())
+    }
+
+    pub async fn send_command(&self, draft: CommandDraft) -> Result<CommandView, AppError> {
+        Ok(self.link.send_command(draft).await?)
+    }
+
+    pub async fn acknowledge_alarm(&self, alarm: AlarmId) -> Result<(), AppError> {
+        Ok(self.link.acknowledge(alarm).await?)
+    }
+
+    pub async fn subscribe(&self, endpoints: Vec<EndpointId>) -> Result<(), AppError> {
+        Ok(self.link.subscribe(endpoints).await?)
+    }
+
+    pub async fn unsubscribe(&self, endpoints: Vec<EndpointId>) -> Result<(), AppError> {
+        Ok(self.link.unsubscribe(endpoints).await?)
+    }
+
+    /// Opens the log folder in the desktop's file manager.
+    pub fn open_log_folder(&self) -> Result<(), AppError> {
+        let opener = if cfg!(target_os = "macos") {
+            "open"
+        } else if cfg!(windows) {
+            "explorer"
+        } else {
+            "xdg-open"
+        };
+        std::process::Command::new(opener)
+            .arg(&self.log_dir)
+            .spawn()
+            .map(|_| ())
+            .map_err(|e| {
+                AppError::Internal(format!(
+                    "could not open {} ({opener}: {e})",
+                    self.log_dir.display()
+                ))
+            })
+    }
+
+    /// Stops the demo plant (if any) and the link.
+    pub async fn shutdown(&self) {
+        self.link.shutdown().await;
+        let demo = self.current().demo.take();
+        if let Some(demo) = demo {
+            demo.stop().await;
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! The demo plant: `brewdeck-plant` running inside the app on a loopback port, with a one-time
+//! token that lives only in memory.
+
+use brewdeck_link::ServerUrl;
+use brewdeck_plant::{PlantConfig, RunningPlant};
+use brewdeck_protocol::Token;
+
+pub struct DemoPlant {
+    plant: RunningPlant,
+    pub url: ServerUrl,
+    pub token: Token,
+}
+
+impl std::fmt::Debug for DemoPlant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoPlant")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DemoPlant {
+    pub async fn start() -> Result<DemoPlant, crate::error::AppError> {
+        let token = Token::new(uuid::Uuid::new_v4().simple().to_string())
+            .ok_or_else(|| crate::error::AppError::Internal("no demo token".to_owned()))?;
+        let mut config = PlantConfig::new(([127, 0, 0, 1], 0).into(), token.clone());
+        config.name = "Demo brewery (simulated)".to_owned();
+        let plant = brewdeck_plant::start(config).await?;
+        let url = ServerUrl::parse(&plant.ws_url(), false)?;
+        tracing::info!(%url, "demo plant started");
+        Ok(DemoPlant { plant, url, token })
+    }
+
+    pub async fn stop(self) {
+        self.plant.shutdown().await;
+        tracing::info!("demo plant stopped");
+    }
+}
