@@ -3,6 +3,8 @@
 //! emits recorded so tests wait on them, bounded by a timeout.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod bus;
+
 use brewdeck_app::cli::Launch;
 use brewdeck_link::ServerUrl;
 use brewdeck_plant::{PlantConfig, RunningPlant};

@@ -253,6 +253,13 @@ impl Bridge {
                         for alarm in &snapshot.alarms {
                             alarms.apply(alarm);
                         }
+                        policy.set_names(
+                            snapshot
+                                .catalog
+                                .iter()
+                                .map(|e| (e.id.clone(), e.name.clone()))
+                                .collect(),
+                        );
                     }
                 }
             }

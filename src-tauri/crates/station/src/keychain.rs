@@ -41,6 +41,7 @@ fn unavailable(e: keyring::Error) -> TokenStoreError {
         keyring::Error::NoStorageAccess(_) => TokenStoreError::Locked,
         keyring::Error::PlatformFailure(inner) => {
             let text = inner.to_string();
+            tracing::debug!(error = %text, "keychain platform failure");
             let reason =
                 if text.contains("ServiceUnknown") || text.contains("org.freedesktop.secrets") {
                     "no keychain service (Secret Service) is running".to_owned()

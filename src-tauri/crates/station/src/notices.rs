@@ -12,8 +12,9 @@
 
 use crate::settings::NotificationChoices;
 use brewdeck_link::{CommandPhase, CommandView, LinkEvent};
+use brewdeck_protocol::EndpointId;
 use brewdeck_protocol::{Alarm, AlarmId, AlarmState, CommandId, Severity};
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -81,6 +82,8 @@ pub struct NoticePolicy {
     folded: Vec<Notice>,
     summary_due: Option<Instant>,
     last_summary: Option<Instant>,
+    /// Endpoint names from the catalog, so a notice says "Kettle temperature", not an id.
+    names: HashMap<EndpointId, String>,
 }
 
 impl NoticePolicy {
@@ -94,7 +97,20 @@ impl NoticePolicy {
             folded: Vec::new(),
             summary_due: None,
             last_summary: None,
+            names: HashMap::new(),
         }
+    }
+
+    /// The catalog's names for endpoints (after each sync).
+    pub fn set_names(&mut self, names: HashMap<EndpointId, String>) {
+        self.names = names;
+    }
+
+    fn name_of(&self, id: &EndpointId) -> String {
+        self.names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
     }
 
     pub fn set_choices(&mut self, choices: NotificationChoices) {
@@ -108,7 +124,8 @@ impl NoticePolicy {
                 let new = self.alarms.insert(&alarm.alarm_id);
                 let on_screen_at_start =
                     !self.baselined && *via == brewdeck_link::Delivery::Snapshot;
-                (new && !on_screen_at_start && self.wants_alarm(alarm)).then(|| alarm_notice(alarm))
+                (new && !on_screen_at_start && self.wants_alarm(alarm))
+                    .then(|| alarm_notice(alarm, self))
             }
             LinkEvent::Command { command, .. } => {
                 let ended = command.phase.is_final() || command.phase == CommandPhase::Unknown;
@@ -116,7 +133,7 @@ impl NoticePolicy {
                     && ended
                     && self.choices.command_completions
                     && self.commands.insert(&command.command_id))
-                .then(|| command_notice(command))
+                .then(|| command_notice(command, self))
             }
             LinkEvent::Synced { .. } => {
                 self.baselined = true;
@@ -214,11 +231,11 @@ fn severity_word(s: Severity) -> &'static str {
     }
 }
 
-fn alarm_notice(alarm: &Alarm) -> Notice {
+fn alarm_notice(alarm: &Alarm, policy: &NoticePolicy) -> Notice {
     let place = alarm
         .endpoint_id
         .as_ref()
-        .map(|e| format!(" on {e}"))
+        .map(|e| format!(": {}", policy.name_of(e)))
         .unwrap_or_default();
     Notice {
         kind: NoticeKind::Alarm,
@@ -227,10 +244,11 @@ fn alarm_notice(alarm: &Alarm) -> Notice {
     }
 }
 
-fn command_notice(c: &CommandView) -> Notice {
+fn command_notice(c: &CommandView, policy: &NoticePolicy) -> Notice {
+    let name = policy.name_of(&c.endpoint_id);
     let what = match &c.value {
-        Some(v) => format!("{} {} to {v}", c.endpoint_id, c.action.as_str()),
-        None => format!("{} {}", c.endpoint_id, c.action.as_str()),
+        Some(v) => format!("{name} {} to {v}", c.action.as_str()),
+        None => format!("{name} {}", c.action.as_str()),
     };
     let (outcome, default_reason) = match (c.phase, c.reason.as_deref()) {
         (CommandPhase::Succeeded, _) => ("succeeded", ""),
@@ -329,7 +347,13 @@ mod tests {
         let mut p = policy();
         let now = Instant::now();
         let n = p.on_event(&raised(7, Delivery::Live), now).unwrap();
-        assert_eq!(n.title, "Critical alarm on kettle.temperature");
+        assert_eq!(n.title, "Critical alarm: kettle.temperature");
+        p.set_names(HashMap::from([(
+            EndpointId::from("kettle.temperature"),
+            "Kettle temperature".to_owned(),
+        )]));
+        let named = p.on_event(&raised(70, Delivery::Live), now).unwrap();
+        assert_eq!(named.title, "Critical alarm: Kettle temperature");
         assert_eq!(n.body, "Kettle over temperature #7");
         assert_eq!(p.on_event(&raised(7, Delivery::Replay), now), None);
         assert_eq!(p.on_event(&raised(7, Delivery::Snapshot), now), None);

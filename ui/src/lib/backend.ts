@@ -1,0 +1,108 @@
+// The one door to the Rust side: every command the webview may invoke and every event it may
+// listen to, typed with the bindings generated from Rust. Nothing else imports @tauri-apps/api.
+
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { CommandDraft, CommandView, LinkEvent, LinkState } from "./generated/link";
+import type { AlarmId, EndpointId } from "./generated/protocol";
+import type { DeskSnapshot, DeskStatus, Failure, FailureCode, ReadingBatch, Settings } from "./generated/station";
+import {
+  DESK_RESYNC,
+  DESK_STATUS,
+  LINK_STATE,
+  PLANT_ALARM,
+  PLANT_COMMAND,
+  PLANT_NOTICE,
+  PLANT_READINGS,
+} from "./generated/station/events";
+
+const FAILURE_CODES: readonly FailureCode[] = [
+  "invalid_input",
+  "keychain_unavailable",
+  "not_connected",
+  "not_supported",
+  "refused",
+  "stopped",
+  "internal",
+];
+
+/** A command refused by the Rust side: its `Failure`, as an Error the UI can branch on. */
+export class BackendError extends Error {
+  override readonly name = "BackendError";
+  readonly code: FailureCode;
+  /** The command that failed, for the log. */
+  readonly command: string;
+
+  constructor(code: FailureCode, message: string, command: string) {
+    super(message);
+    this.code = code;
+    this.command = command;
+  }
+
+  /** A command's rejection, whatever its shape (a `Failure`, or a bare string from Tauri
+   * itself, such as a command the capability does not allow). */
+  static from(command: string, e: unknown): BackendError {
+    if (e instanceof BackendError) return e;
+    if (isFailure(e)) return new BackendError(e.code, e.message, command);
+    const message = e instanceof Error ? e.message : typeof e === "string" ? e : JSON.stringify(e);
+    return new BackendError("internal", message, command);
+  }
+}
+
+function isFailure(e: unknown): e is Failure {
+  if (typeof e !== "object" || e === null) return false;
+  const { code, message } = e as Record<string, unknown>;
+  return typeof message === "string" && FAILURE_CODES.includes(code as FailureCode);
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw BackendError.from(command, e);
+  }
+}
+
+// ---- Commands (names as in src-tauri/src/command_names.rs; arguments in camelCase) ----
+
+/** Everything needed to draw from nothing. */
+export const snapshot = (): Promise<DeskSnapshot> => call("snapshot");
+export const connect = (): Promise<null> => call("connect");
+export const disconnect = (): Promise<null> => call("disconnect");
+/** Skips the reconnect delay. */
+export const retryNow = (): Promise<null> => call("retry_now");
+/** `remember: false` keeps the token for this session only (no keychain). Rejects with
+ * `keychain_unavailable` when the keychain is locked or missing. */
+export const setToken = (token: string, remember: boolean): Promise<DeskStatus> =>
+  call("set_token", { token, remember });
+export const forgetToken = (): Promise<DeskStatus> => call("forget_token");
+/** Rejects with `invalid_input` and a message naming the field. */
+export const saveSettings = (settings: Settings): Promise<DeskStatus> => call("save_settings", { settings });
+export const sendCommand = (draft: CommandDraft): Promise<CommandView> => call("send_command", { draft });
+export const acknowledgeAlarm = (alarmId: AlarmId): Promise<null> => call("acknowledge_alarm", { alarmId });
+export const subscribe = (endpoints: EndpointId[]): Promise<null> => call("subscribe", { endpoints });
+export const unsubscribe = (endpoints: EndpointId[]): Promise<null> => call("unsubscribe", { endpoints });
+export const openLogFolder = (): Promise<null> => call("open_log_folder");
+
+// ---- Events ----
+
+/** Each event's payload, by name. */
+export interface BackendEvents {
+  [LINK_STATE]: LinkState;
+  [PLANT_ALARM]: Extract<LinkEvent, { kind: "alarm" }>;
+  [PLANT_COMMAND]: Extract<LinkEvent, { kind: "command" }>;
+  [PLANT_NOTICE]: Extract<LinkEvent, { kind: "synced" | "events_may_be_missing" | "server_error" }>;
+  [PLANT_READINGS]: ReadingBatch;
+  [DESK_STATUS]: DeskStatus;
+  [DESK_RESYNC]: null;
+}
+
+export type BackendEvent = keyof BackendEvents;
+export type Unlisten = UnlistenFn;
+
+/** Calls `handler` with each payload of `event` until the returned function is called. */
+export function on<E extends BackendEvent>(event: E, handler: (payload: BackendEvents[E]) => void): Promise<Unlisten> {
+  return listen<BackendEvents[E]>(event, (e) => handler(e.payload));
+}
+
+export { DESK_RESYNC, DESK_STATUS, LINK_STATE, PLANT_ALARM, PLANT_COMMAND, PLANT_NOTICE, PLANT_READINGS };

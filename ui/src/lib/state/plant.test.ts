@@ -1,0 +1,157 @@
+import { emit } from "@tauri-apps/api/event";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { afterEach, describe, expect, test } from "vitest";
+import type { LinkEvent, LinkState } from "../generated/link";
+import type { Alarm, Endpoint } from "../generated/protocol";
+import type { DeskSnapshot, ReadingBatch } from "../generated/station";
+import { DESK_RESYNC, LINK_STATE, PLANT_ALARM, PLANT_READINGS } from "../generated/station/events";
+import { PlantState } from "./plant.svelte";
+
+const KETTLE: Endpoint = {
+  id: "kettle.temperature",
+  name: "Kettle temperature",
+  area: "Boil kettle",
+  kind: "temperature",
+  unit: "°C",
+  writable: false,
+  critical: false,
+  actions: [],
+};
+
+function deskSnapshot(temperature: number, link: LinkState, alarms: Alarm[] = []): DeskSnapshot {
+  return {
+    plant: {
+      link,
+      server: "demo",
+      level: "level1",
+      plant: "Demo brewery",
+      catalog: [KETTLE],
+      readings: [
+        {
+          endpointId: KETTLE.id,
+          value: temperature,
+          timestamp: "2025-01-01T10:00:00Z",
+          quality: "good",
+          ageMs: 0,
+          stale: false,
+        },
+      ],
+      alarms,
+      commands: [],
+      outbox: 0,
+      subscriptions: [KETTLE.id],
+      lastSeq: 10,
+      missedEvents: null,
+      counters: { badFrames: 0, oversizedFrames: 0, unknownMessages: 0, duplicates: 0, serverErrors: 0, connections: 1 },
+    },
+    desk: {
+      demo: true,
+      server: "demo",
+      serverFromCommandLine: false,
+      token: { source: "demo", keychain: { state: "available" } },
+      settings: {
+        serverUrl: null,
+        siteCaFile: null,
+        notifications: { severities: ["critical"], commandCompletions: true },
+        theme: "system",
+      },
+      settingsProblem: null,
+      version: "0.1.0",
+    },
+  };
+}
+
+const ALARM: Alarm = {
+  alarmId: 7,
+  severity: "high",
+  message: "Kettle over temperature",
+  timestamp: "2025-01-01T10:00:01Z",
+  endpointId: KETTLE.id,
+  state: "active",
+  acked: false,
+  seq: 11,
+};
+
+/** A snapshot that answers only when the test says so. */
+function pendingSnapshots() {
+  const calls: Array<(snap: DeskSnapshot) => void> = [];
+  mockIPC(
+    (cmd) => {
+      if (cmd === "snapshot") return new Promise<DeskSnapshot>((resolve) => calls.push(resolve));
+      throw new Error(`unexpected command ${cmd}`);
+    },
+    { shouldMockEvents: true },
+  );
+  return calls;
+}
+
+/** Lets pending promise callbacks run. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+let plant: PlantState | undefined;
+
+afterEach(() => {
+  plant?.stop();
+  plant = undefined;
+  clearMocks();
+});
+
+describe("PlantState", () => {
+  test("events that arrive while the snapshot is pending are applied after it, in order", async () => {
+    const snapshots = pendingSnapshots();
+    plant = new PlantState();
+    const started = plant.start();
+    await settle();
+    expect(snapshots).toHaveLength(1);
+
+    // The link moves on while the snapshot is on its way.
+    const connected: LinkState = { state: "connected", level: "level1", plant: "Demo brewery", since: "2025-01-01T10:00:00Z" };
+    await emit(LINK_STATE, connected);
+    await emit(PLANT_READINGS, { readings: [{ endpointId: KETTLE.id, value: 64.5, timestamp: "2025-01-01T10:00:02Z" }] } satisfies ReadingBatch);
+    await emit(PLANT_ALARM, { kind: "alarm", alarm: ALARM, via: "live" } satisfies LinkEvent);
+    await emit(PLANT_READINGS, { readings: [{ endpointId: KETTLE.id, value: 65, timestamp: "2025-01-01T10:00:03Z" }] } satisfies ReadingBatch);
+
+    // Nothing is drawn before the snapshot.
+    expect(plant.loaded).toBe(false);
+    expect(plant.readings.size).toBe(0);
+    expect(plant.alarms).toEqual([]);
+
+    // The snapshot was taken before those events: older values, link still connecting.
+    snapshots[0]!(deskSnapshot(60, { state: "connecting", attempt: 1 }));
+    await started;
+
+    expect(plant.loaded).toBe(true);
+    expect(plant.catalog.map((e) => e.id)).toEqual([KETTLE.id]);
+    expect(plant.link).toEqual(connected);
+    expect(plant.connected).toBe(true);
+    expect(plant.readings.get(KETTLE.id)?.value).toBe(65);
+    expect(plant.alarms.map((a) => a.alarmId)).toEqual([7]);
+    expect(plant.desk?.demo).toBe(true);
+
+    // Once drawn, events apply at once.
+    await emit(PLANT_ALARM, { kind: "alarm", alarm: { ...ALARM, state: "cleared", acked: true, seq: 12 }, via: "live" } satisfies LinkEvent);
+    expect(plant.alarms).toEqual([]);
+  });
+
+  test("DESK_RESYNC starts again from a fresh snapshot, holding events meanwhile", async () => {
+    const snapshots = pendingSnapshots();
+    plant = new PlantState();
+    const started = plant.start();
+    await settle();
+    snapshots[0]!(deskSnapshot(60, { state: "connected", level: "level1", plant: null, since: "2025-01-01T10:00:00Z" }));
+    await started;
+    expect(plant.readings.get(KETTLE.id)?.value).toBe(60);
+
+    await emit(DESK_RESYNC, null);
+    await settle();
+    expect(snapshots).toHaveLength(2);
+    await emit(PLANT_READINGS, { readings: [{ endpointId: KETTLE.id, value: 70, timestamp: "2025-01-01T10:05:01Z" }] } satisfies ReadingBatch);
+    // Held: still the old snapshot's value.
+    expect(plant.readings.get(KETTLE.id)?.value).toBe(60);
+
+    snapshots[1]!(deskSnapshot(69, { state: "connected", level: "level1", plant: null, since: "2025-01-01T10:00:00Z" }, [ALARM]));
+    await settle();
+    expect(plant.readings.get(KETTLE.id)?.value).toBe(70);
+    expect(plant.alarms.map((a) => a.alarmId)).toEqual([7]);
+  });
+});
