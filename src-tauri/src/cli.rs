@@ -43,7 +43,17 @@ impl Launch {
     /// Reads the command line and takes `BREWDECK_TOKEN` out of the environment, so no child
     /// process (the webview's among them) inherits it. Call before any thread starts.
     pub fn from_process() -> Result<Launch, clap::Error> {
-        let cli = Cli::try_parse()?;
+        let env_token = std::env::var(TOKEN_VARIABLE).ok();
+        std::env::remove_var(TOKEN_VARIABLE);
+        Launch::parse_from(std::env::args_os(), env_token)
+    }
+
+    /// The launch these arguments and token variable ask for.
+    pub fn parse_from(
+        args: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
+        env_token: Option<String>,
+    ) -> Result<Launch, clap::Error> {
+        let cli = Cli::try_parse_from(args)?;
         let server = match cli.server {
             Some(text) => Some(ServerUrl::parse(&text, false).map_err(|e| {
                 clap::Error::raw(
@@ -53,8 +63,7 @@ impl Launch {
             })?),
             None => None,
         };
-        let env_token = std::env::var(TOKEN_VARIABLE).ok().and_then(Token::new);
-        std::env::remove_var(TOKEN_VARIABLE);
+        let env_token = env_token.and_then(|t| Token::new(t.trim()));
         Ok(Launch {
             server,
             demo: cli.demo,
@@ -63,5 +72,38 @@ impl Launch {
             config_dir: None,
             log_dir: None,
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_and_token_are_for_this_run() {
+        let l = Launch::parse_from(
+            ["brewdeck", "--server", "wss://plant.example"],
+            Some(" secret \n".into()),
+        )
+        .unwrap();
+        assert_eq!(l.server.unwrap().as_str(), "wss://plant.example:443/ws");
+        assert_eq!(l.env_token.unwrap().expose(), "secret");
+        assert!(!l.demo);
+        assert!(l.desktop_shell);
+    }
+
+    #[test]
+    fn bad_arguments_are_clear_errors() {
+        let e = Launch::parse_from(["brewdeck", "--server", "http://plant"], None).unwrap_err();
+        assert!(e.to_string().contains("--server"), "{e}");
+        let e =
+            Launch::parse_from(["brewdeck", "--server", "ws://remote.example"], None).unwrap_err();
+        assert!(e.to_string().contains("--server"), "{e}");
+        assert!(Launch::parse_from(["brewdeck", "--demo", "--server", "wss://a"], None).is_err());
+        assert!(Launch::parse_from(["brewdeck", "--bogus"], None).is_err());
+        let l = Launch::parse_from(["brewdeck", "--demo"], Some("".into())).unwrap();
+        assert!(l.demo);
+        assert!(l.env_token.is_none(), "an empty variable is no token");
     }
 }

@@ -66,8 +66,10 @@ impl<R: Runtime> Desk for TauriDesk<R> {
         }
     }
 
-    fn readings(&mut self, batch: &ReadingBatch) {
-        self.emit(events::PLANT_READINGS, batch);
+    fn readings(&mut self, batches: &[ReadingBatch]) {
+        for batch in batches {
+            self.emit(events::PLANT_READINGS, batch);
+        }
     }
 
     fn notify(&mut self, notice: &Notice) {

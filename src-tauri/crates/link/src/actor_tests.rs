@@ -634,3 +634,24 @@ async fn moving_to_another_server_fails_open_commands_and_forgets_the_plant() {
     assert_eq!(snap.last_seq, None);
     assert_eq!(snap.outbox, 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_new_server_gets_its_own_token_from_the_store_never_the_old_one() {
+    let mut h = harness(config(), 1.0);
+    let first = h.dial().await;
+    assert_eq!(first.token.expose(), "test-token");
+    let mut peer = first.accept();
+    level1_peer(&mut peer, 10).await;
+    h.event(|e| matches!(e, LinkEvent::Synced { .. })).await;
+    // The app points the store at the new server's keychain entry, then moves the link.
+    crate::TokenStore::save(h.store.as_ref(), &Token::new("other-server-token").unwrap()).unwrap();
+    let tls = crate::transport::tls::client_config(None).unwrap();
+    let other = crate::ServerUrl::parse("ws://127.0.0.1:10/ws", false).unwrap();
+    h.link
+        .ops_for_tests()
+        .send(crate::ops::Op::SetServer(other, tls))
+        .await
+        .unwrap();
+    let second = h.dial().await;
+    assert_eq!(second.token.expose(), "other-server-token");
+}

@@ -89,7 +89,8 @@ pub trait Desk: Send + 'static {
     fn link_state(&mut self, state: &LinkState);
     /// An alarm, command, sync or server error (never readings).
     fn plant_event(&mut self, event: &LinkEvent);
-    fn readings(&mut self, batch: &ReadingBatch);
+    /// One flush: the latest value of every endpoint that changed, in batches under 8 KiB.
+    fn readings(&mut self, batches: &[ReadingBatch]);
     fn notify(&mut self, notice: &Notice);
     fn alarms(&mut self, tally: AlarmTally);
     /// Events were lost between the link and the bridge: the webview must re-snapshot.
@@ -229,9 +230,7 @@ impl Bridge {
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 () = &mut flush, if flush_armed => {
-                    for batch in batcher.take(MAX_BATCH_BYTES) {
-                        desk.readings(&batch);
-                    }
+                    desk.readings(&batcher.take(MAX_BATCH_BYTES));
                     flush_armed = false;
                     last_flush = Some(Instant::now());
                 }
@@ -275,8 +274,8 @@ impl Bridge {
             }
         }
         // Readings that arrived before the end are still shown.
-        for batch in batcher.take(MAX_BATCH_BYTES) {
-            desk.readings(&batch);
+        if !batcher.is_empty() {
+            desk.readings(&batcher.take(MAX_BATCH_BYTES));
         }
         tracing::debug!("bridge ended with its link");
     }
