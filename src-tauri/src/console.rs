@@ -155,6 +155,10 @@ impl Console {
             token: self.vault.presence(),
             settings: c.settings.clone(),
             settings_problem: c.settings_problem.clone(),
+            stale_after_ms: u64::try_from(
+                brewdeck_link::Timings::default().stale_after.as_millis(),
+            )
+            .unwrap_or(u64::MAX),
             version: env!("CARGO_PKG_VERSION").to_owned(),
         }
     }

@@ -9,6 +9,7 @@ import type { DeskSnapshot, DeskStatus, Failure, FailureCode, ReadingBatch, Sett
 import {
   DESK_RESYNC,
   DESK_STATUS,
+  FAILURE_CODES,
   LINK_STATE,
   PLANT_ALARM,
   PLANT_COMMAND,
@@ -16,15 +17,6 @@ import {
   PLANT_READINGS,
 } from "./generated/station/events";
 
-const FAILURE_CODES: readonly FailureCode[] = [
-  "invalid_input",
-  "keychain_unavailable",
-  "not_connected",
-  "not_supported",
-  "refused",
-  "stopped",
-  "internal",
-];
 
 /** A command refused by the Rust side: its `Failure`, as an Error the UI can branch on. */
 export class BackendError extends Error {
@@ -52,7 +44,7 @@ export class BackendError extends Error {
 function isFailure(e: unknown): e is Failure {
   if (typeof e !== "object" || e === null) return false;
   const { code, message } = e as Record<string, unknown>;
-  return typeof message === "string" && FAILURE_CODES.includes(code as FailureCode);
+  return typeof message === "string" && (FAILURE_CODES as readonly string[]).includes(code as string);
 }
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {

@@ -44,6 +44,14 @@ fn event_names() -> Binding {
             "/** {doc} */\nexport const {name} = \"{value}\";\n"
         ));
     }
+    let codes: Vec<String> = FailureCode::ALL
+        .iter()
+        .map(|c| format!("\"{}\"", c.as_str()))
+        .collect();
+    text.push_str(&format!(
+        "/** Every code a command's Failure may carry. */\nexport const FAILURE_CODES = [{}] as const;\n",
+        codes.join(", ")
+    ));
     Binding {
         file: "events.ts".to_owned(),
         text,

@@ -25,6 +25,31 @@ pub enum FailureCode {
     Internal,
 }
 
+impl FailureCode {
+    /// Every code, for the generated TypeScript (so the UI never lists them by hand).
+    pub const ALL: &'static [FailureCode] = &[
+        FailureCode::InvalidInput,
+        FailureCode::KeychainUnavailable,
+        FailureCode::NotConnected,
+        FailureCode::NotSupported,
+        FailureCode::Refused,
+        FailureCode::Stopped,
+        FailureCode::Internal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureCode::InvalidInput => "invalid_input",
+            FailureCode::KeychainUnavailable => "keychain_unavailable",
+            FailureCode::NotConnected => "not_connected",
+            FailureCode::NotSupported => "not_supported",
+            FailureCode::Refused => "refused",
+            FailureCode::Stopped => "stopped",
+            FailureCode::Internal => "internal",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct Failure {
     pub code: FailureCode,
@@ -81,6 +106,23 @@ impl From<&StationError> for Failure {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_code_is_listed_under_its_wire_name() {
+        for code in FailureCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+        // A new variant must be added to ALL: this match fails to compile otherwise.
+        match FailureCode::Internal {
+            FailureCode::InvalidInput
+            | FailureCode::KeychainUnavailable
+            | FailureCode::NotConnected
+            | FailureCode::NotSupported
+            | FailureCode::Refused
+            | FailureCode::Stopped
+            | FailureCode::Internal => assert_eq!(FailureCode::ALL.len(), 7),
+        }
+    }
 
     #[test]
     fn the_json_is_code_and_message() {

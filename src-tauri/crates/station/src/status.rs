@@ -19,6 +19,9 @@ pub struct DeskStatus {
     pub settings: Settings,
     /// The settings file was unreadable and defaults are in use: why.
     pub settings_problem: Option<String>,
+    /// A reading older than this is stale (as the link judges it).
+    #[ts(type = "number")]
+    pub stale_after_ms: u64,
     pub version: String,
 }
 

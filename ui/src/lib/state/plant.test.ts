@@ -56,6 +56,7 @@ function deskSnapshot(temperature: number, link: LinkState, alarms: Alarm[] = []
         theme: "system",
       },
       settingsProblem: null,
+      staleAfterMs: 30000,
       version: "0.1.0",
     },
   };

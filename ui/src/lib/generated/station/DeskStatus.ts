@@ -18,4 +18,8 @@ serverFromCommandLine: boolean, token: TokenPresence, settings: Settings,
 /**
  * The settings file was unreadable and defaults are in use: why.
  */
-settingsProblem: string | null, version: string, };
+settingsProblem: string | null, 
+/**
+ * A reading older than this is stale (as the link judges it).
+ */
+staleAfterMs: number, version: string, };

@@ -13,3 +13,5 @@ export const PLANT_READINGS = "plant://readings";
 export const DESK_STATUS = "desk://status";
 /** No payload: events were lost on the way; take a fresh snapshot. */
 export const DESK_RESYNC = "desk://resync";
+/** Every code a command's Failure may carry. */
+export const FAILURE_CODES = ["invalid_input", "keychain_unavailable", "not_connected", "not_supported", "refused", "stopped", "internal"] as const;
