@@ -4,46 +4,25 @@
 //! fails when `ui/src/lib/generated/link/` drifts; run it with `UPDATE_BINDINGS=1` to rewrite.
 
 use crate::*;
-use brewdeck_protocol::Binding;
-use ts_rs::{Config, TS};
-
-fn one<T: TS + 'static>(cfg: &Config, protocol: &[String]) -> Binding {
-    let name = T::ident(cfg);
-    let mut text = T::export_to_string(cfg)
-        .unwrap_or_else(|e| panic!("{name} has no TypeScript declaration: {e}"));
-    // Wire types live beside these, in the protocol folder.
-    for module in protocol {
-        text = text.replace(
-            &format!("from \"./{module}\""),
-            &format!("from \"../protocol/{module}\""),
-        );
-    }
-    Binding {
-        file: format!("{name}.ts"),
-        text,
-    }
-}
+use brewdeck_protocol::{binding_importing, modules_in, Binding};
+use ts_rs::Config;
 
 /// Every declaration, plus an `index.ts` that re-exports them, in a stable order.
 pub fn typescript_bindings() -> Vec<Binding> {
     let cfg = Config::new().with_large_int("number");
-    let protocol: Vec<String> = brewdeck_protocol::typescript_bindings()
-        .into_iter()
-        .map(|b| b.file.trim_end_matches(".ts").to_owned())
-        .filter(|m| m != "index")
-        .collect();
+    let protocol = modules_in(brewdeck_protocol::typescript_bindings(), "protocol");
     let mut out = vec![
-        one::<CommandDraft>(&cfg, &protocol),
-        one::<CommandPhase>(&cfg, &protocol),
-        one::<CommandView>(&cfg, &protocol),
-        one::<Delivery>(&cfg, &protocol),
-        one::<LinkCounters>(&cfg, &protocol),
-        one::<LinkEvent>(&cfg, &protocol),
-        one::<LinkState>(&cfg, &protocol),
-        one::<MissedEvents>(&cfg, &protocol),
-        one::<PlantSnapshot>(&cfg, &protocol),
-        one::<ProtocolLevel>(&cfg, &protocol),
-        one::<ReadingView>(&cfg, &protocol),
+        binding_importing::<CommandDraft>(&cfg, &protocol),
+        binding_importing::<CommandPhase>(&cfg, &protocol),
+        binding_importing::<CommandView>(&cfg, &protocol),
+        binding_importing::<Delivery>(&cfg, &protocol),
+        binding_importing::<LinkCounters>(&cfg, &protocol),
+        binding_importing::<LinkEvent>(&cfg, &protocol),
+        binding_importing::<LinkState>(&cfg, &protocol),
+        binding_importing::<MissedEvents>(&cfg, &protocol),
+        binding_importing::<PlantSnapshot>(&cfg, &protocol),
+        binding_importing::<ProtocolLevel>(&cfg, &protocol),
+        binding_importing::<ReadingView>(&cfg, &protocol),
     ];
     out.push(brewdeck_protocol::index("brewdeck-link", &out));
     out

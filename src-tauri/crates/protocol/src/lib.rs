@@ -16,7 +16,9 @@ mod time;
 mod token;
 mod value;
 
-pub use bindings::{check_committed, index, typescript_bindings, Binding};
+pub use bindings::{
+    binding_importing, check_committed, index, modules_in, typescript_bindings, Binding,
+};
 pub use catalog::{Endpoint, EndpointKind, Limits};
 pub use client::{Action, AlarmAck, ClientMessage, Command, CommandRequest, Hello, Subscription};
 pub use error::ProtocolError;

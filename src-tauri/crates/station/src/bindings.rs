@@ -9,32 +9,8 @@ use crate::readings::ReadingBatch;
 use crate::settings::{NotificationChoices, Settings, Theme};
 use crate::status::{DeskSnapshot, DeskStatus};
 use crate::vault::{KeychainState, TokenPresence, TokenSource};
-use brewdeck_protocol::Binding;
-use ts_rs::{Config, TS};
-
-fn modules(bindings: Vec<Binding>) -> Vec<String> {
-    bindings
-        .into_iter()
-        .map(|b| b.file.trim_end_matches(".ts").to_owned())
-        .filter(|m| m != "index")
-        .collect()
-}
-
-fn one<T: TS + 'static>(cfg: &Config, elsewhere: &[(String, &str)]) -> Binding {
-    let name = T::ident(cfg);
-    let mut text = T::export_to_string(cfg)
-        .unwrap_or_else(|e| panic!("{name} has no TypeScript declaration: {e}"));
-    for (module, folder) in elsewhere {
-        text = text.replace(
-            &format!("from \"./{module}\""),
-            &format!("from \"../{folder}/{module}\""),
-        );
-    }
-    Binding {
-        file: format!("{name}.ts"),
-        text,
-    }
-}
+use brewdeck_protocol::{binding_importing, modules_in, Binding};
+use ts_rs::Config;
 
 /// The event names the app emits, as constants the webview listens with.
 fn event_names() -> Binding {
@@ -61,25 +37,20 @@ fn event_names() -> Binding {
 /// Every declaration, the event names, and an `index.ts`, in a stable order.
 pub fn typescript_bindings() -> Vec<Binding> {
     let cfg = Config::new().with_large_int("number");
-    let mut elsewhere: Vec<(String, &str)> = Vec::new();
-    for m in modules(brewdeck_protocol::typescript_bindings()) {
-        elsewhere.push((m, "protocol"));
-    }
-    for m in modules(brewdeck_link::typescript_bindings()) {
-        elsewhere.push((m, "link"));
-    }
+    let mut elsewhere = modules_in(brewdeck_protocol::typescript_bindings(), "protocol");
+    elsewhere.extend(modules_in(brewdeck_link::typescript_bindings(), "link"));
     let mut out = vec![
-        one::<DeskSnapshot>(&cfg, &elsewhere),
-        one::<DeskStatus>(&cfg, &elsewhere),
-        one::<Failure>(&cfg, &elsewhere),
-        one::<FailureCode>(&cfg, &elsewhere),
-        one::<KeychainState>(&cfg, &elsewhere),
-        one::<NotificationChoices>(&cfg, &elsewhere),
-        one::<ReadingBatch>(&cfg, &elsewhere),
-        one::<Settings>(&cfg, &elsewhere),
-        one::<Theme>(&cfg, &elsewhere),
-        one::<TokenPresence>(&cfg, &elsewhere),
-        one::<TokenSource>(&cfg, &elsewhere),
+        binding_importing::<DeskSnapshot>(&cfg, &elsewhere),
+        binding_importing::<DeskStatus>(&cfg, &elsewhere),
+        binding_importing::<Failure>(&cfg, &elsewhere),
+        binding_importing::<FailureCode>(&cfg, &elsewhere),
+        binding_importing::<KeychainState>(&cfg, &elsewhere),
+        binding_importing::<NotificationChoices>(&cfg, &elsewhere),
+        binding_importing::<ReadingBatch>(&cfg, &elsewhere),
+        binding_importing::<Settings>(&cfg, &elsewhere),
+        binding_importing::<Theme>(&cfg, &elsewhere),
+        binding_importing::<TokenPresence>(&cfg, &elsewhere),
+        binding_importing::<TokenSource>(&cfg, &elsewhere),
     ];
     let mut index = brewdeck_protocol::index("brewdeck-station", &out);
     index.text.push_str("export * from \"./events\";\n");
