@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""A tour of the real app against a standalone brewdeck-plant: screenshots of the operator's
+screen (normal, alarm, settings, reconnecting) and, with --flood, how the webview keeps up with
+500 endpoints updating 20 times a second (frame times, event-loop lag, CPU). Not a test: a
+tool for the figures and pictures in notes and README. Run under Xvfb and a private D-Bus
+session, e.g. DESKTOP_HOME=target/tour ./dev tour, or by hand:
+
+  python3 tour.py APP PLANT OUTDIR [--flood] [--seconds 20]
+"""
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import time
+import urllib.request
+
+from webdriver import Driver, wait_until
+
+FRAMES_JS = """
+const secs = arguments[0], done = arguments[arguments.length - 1];
+const frames = [], lags = [];
+let last = performance.now();
+const end = last + secs * 1000;
+// Event-loop lag: how late a 0 ms timer runs (what a click would wait for).
+(function probe() {
+  const t0 = performance.now();
+  setTimeout(() => { lags.push(performance.now() - t0); if (performance.now() < end) setTimeout(probe, 50); }, 0);
+})();
+function q(xs, p) { xs.sort((a, b) => a - b); return xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]; }
+function frame(t) {
+  frames.push(t - last); last = t;
+  if (t < end) { requestAnimationFrame(frame); return; }
+  done({ frames: frames.length, fps: frames.length / secs,
+         frame_p50: q(frames, 0.5), frame_p95: q(frames, 0.95), frame_p99: q(frames, 0.99),
+         frame_max: frames[frames.length - 1],
+         lag_p50: q(lags, 0.5), lag_p99: q(lags, 0.99), lag_max: lags[lags.length - 1],
+         tiles: document.querySelectorAll('[data-testid=tile]').length });
+}
+requestAnimationFrame(frame);
+"""
+
+
+def cpu_ticks(names):
+    """Total CPU ticks of processes whose command name is in names."""
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                parts = f.read().rsplit(")", 1)
+            comm = open(f"/proc/{pid}/comm").read().strip()
+        except OSError:
+            continue
+        if comm in names:
+            fields = parts[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def admin(addr, path, body=b""):
+    req = urllib.request.Request(f"http://{addr}{path}", data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read() or b"null")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("app")
+    ap.add_argument("plant")
+    ap.add_argument("out")
+    ap.add_argument("--flood", action="store_true", help="500 extra endpoints at 20 Hz")
+    ap.add_argument("--seconds", type=float, default=20)
+    a = ap.parse_args()
+    out = os.path.abspath(a.out)
+    os.makedirs(out, exist_ok=True)
+    token = secrets.token_hex(16)
+    token_file = os.path.join(out, "plant-token")
+    with open(token_file, "w") as f:
+        f.write(token)
+    plant_args = [a.plant, "--listen", "127.0.0.1:0", "--token-file", token_file, "--admin"]
+    if a.flood:
+        plant_args += ["--flood-endpoints", "500", "--flood-rate", "20"]
+    plant = subprocess.Popen(plant_args, stdout=subprocess.PIPE, stderr=open(os.path.join(out, "plant.log"), "w"))
+    addr = plant.stdout.readline().decode().strip().split()[-1]
+    os.environ["BREWDECK_TOKEN"] = token  # inherited by the app through the driver
+    driver = Driver(os.path.join(out, "tauri-driver.log"))
+    page = None
+    figures = {}
+    try:
+        page = driver.session(os.path.abspath(a.app), ["--server", f"ws://{addr}/ws"])
+        wait_until("connected", lambda: page.attr("[data-testid=link-badge]", "data-state") == "connected")
+        wait_until("live values", lambda: page.text("[data-testid=tile-value]"))
+        time.sleep(3)  # let the sparklines gather a few seconds of history for the picture
+        page.screenshot(os.path.join(out, "normal.png"))
+
+        names = {"brewdeck", "WebKitWebProces", "WebKitNetworkPr"}
+        t0, c0 = time.monotonic(), cpu_ticks(names)
+        figures["webview"] = page.script_async(FRAMES_JS, a.seconds)
+        figures["cpu_percent_of_one_core"] = round(
+            100 * (cpu_ticks(names) - c0) / os.sysconf("SC_CLK_TCK") / (time.monotonic() - t0), 1)
+
+        admin(addr, "/admin/alarm", json.dumps({"severity": "critical",
+              "message": "Kettle temperature above safe limit"}).encode())
+        admin(addr, "/admin/alarm", json.dumps({"severity": "high",
+              "message": "Glycol supply pressure low"}).encode())
+        wait_until("the alarm row", lambda: page.find_all("[data-testid=alarm-row]"))
+        time.sleep(1)  # a paint after the DOM update
+        page.screenshot(os.path.join(out, "alarm.png"))
+
+        for css in ["[data-testid=tab-settings]", "[data-testid=settings]"]:
+            try:
+                page.click(css)
+                break
+            except RuntimeError:
+                continue
+        time.sleep(1)
+        page.screenshot(os.path.join(out, "settings.png"))
+
+        plant.terminate()
+        plant.wait(timeout=20)
+        wait_until("reconnecting", lambda: page.attr("[data-testid=link-badge]", "data-state") == "reconnecting")
+        time.sleep(1)
+        page.screenshot(os.path.join(out, "reconnecting.png"))
+    finally:
+        if page:
+            page.close()
+        driver.stop()
+        if plant.poll() is None:
+            plant.terminate()
+    with open(os.path.join(out, "figures.json"), "w") as f:
+        json.dump(figures, f, indent=2)
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
