@@ -14,4 +14,6 @@ pub const COMMAND_NAMES: &[&str] = &[
     "subscribe",
     "unsubscribe",
     "open_log_folder",
+    "check_for_updates",
+    "install_update",
 ];

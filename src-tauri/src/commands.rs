@@ -7,7 +7,7 @@ use brewdeck_link::{CommandDraft, CommandView};
 use brewdeck_protocol::{AlarmId, EndpointId};
 use brewdeck_station::bridge::events;
 use brewdeck_station::settings::Settings;
-use brewdeck_station::status::{DeskSnapshot, DeskStatus};
+use brewdeck_station::status::{DeskSnapshot, DeskStatus, UpdateCheck};
 use tauri::{AppHandle, Emitter, Runtime, State};
 
 fn announce<R: Runtime>(app: &AppHandle<R>, status: &DeskStatus) {
@@ -121,4 +121,16 @@ pub async fn unsubscribe(
 #[tracing::instrument(skip_all, err(Debug))]
 pub fn open_log_folder(console: State<'_, Console>) -> Result<(), AppError> {
     console.open_log_folder()
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(Debug))]
+pub async fn check_for_updates<R: Runtime>(app: AppHandle<R>) -> Result<UpdateCheck, AppError> {
+    crate::updates::check(&app).await
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(Debug))]
+pub async fn install_update<R: Runtime>(app: AppHandle<R>) -> Result<(), AppError> {
+    crate::updates::install(&app).await
 }

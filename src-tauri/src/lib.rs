@@ -12,6 +12,7 @@ pub mod desk;
 pub mod error;
 pub mod logs;
 pub mod shell;
+pub mod updates;
 
 include!("command_names.rs");
 
@@ -60,6 +61,8 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, launch: Launch) -> Builder<R> {
     let shell = launch.desktop_shell;
     builder
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(updates::PendingUpdate::new(launch.update_endpoint.clone()))
         .invoke_handler(tauri::generate_handler![
             commands::snapshot,
             commands::connect,
@@ -73,6 +76,8 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, launch: Launch) -> Builder<R> {
             commands::subscribe,
             commands::unsubscribe,
             commands::open_log_folder,
+            commands::check_for_updates,
+            commands::install_update,
         ])
         .on_window_event(move |window, event| {
             // Closing hides to the tray: alarms must keep notifying. Quit is in the tray menu.

@@ -118,6 +118,24 @@ fn commands_work_end_to_end_and_the_token_goes_nowhere() {
     });
     t.invoke("retry_now", json!({})).unwrap();
 
+    // Updates: a release channel that cannot be reached is a clear error, not a hang, and
+    // there is then nothing to install.
+    let err = t.invoke("check_for_updates", json!({})).unwrap_err();
+    assert_eq!(err["code"], "internal", "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("could not check for updates: "),
+        "{err}"
+    );
+    assert_eq!(
+        t.invoke("install_update", json!({})),
+        Err(
+            json!({"code": "invalid_input", "message": "no update to install: check for updates first"})
+        )
+    );
+
     // The token is in no response, no event and no log line.
     for response in t.events.responses.lock().unwrap().iter() {
         assert!(

@@ -5,7 +5,15 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { CommandDraft, CommandView, LinkEvent, LinkState } from "./generated/link";
 import type { AlarmId, EndpointId } from "./generated/protocol";
-import type { DeskSnapshot, DeskStatus, Failure, FailureCode, ReadingBatch, Settings } from "./generated/station";
+import type {
+  DeskSnapshot,
+  DeskStatus,
+  Failure,
+  FailureCode,
+  ReadingBatch,
+  Settings,
+  UpdateCheck,
+} from "./generated/station";
 import {
   DESK_RESYNC,
   DESK_STATUS,
@@ -75,6 +83,10 @@ export const acknowledgeAlarm = (alarmId: AlarmId): Promise<null> => call("ackno
 export const subscribe = (endpoints: EndpointId[]): Promise<null> => call("subscribe", { endpoints });
 export const unsubscribe = (endpoints: EndpointId[]): Promise<null> => call("unsubscribe", { endpoints });
 export const openLogFolder = (): Promise<null> => call("open_log_folder");
+/** Asks the release channel for a newer, signed version. */
+export const checkForUpdates = (): Promise<UpdateCheck> => call("check_for_updates");
+/** Installs the update the last check found, then the app restarts. */
+export const installUpdate = (): Promise<null> => call("install_update");
 
 // ---- Events ----
 

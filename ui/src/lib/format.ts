@@ -1,7 +1,7 @@
 // How values, times and states are written for the operator. Pure functions, no state.
 
-import type { ProtocolLevel } from "./generated/link";
-import type { Endpoint, EndpointKind, Limits, Timestamp, Value } from "./generated/protocol";
+import type { CommandView, LinkState, ProtocolLevel } from "./generated/link";
+import type { Action, Endpoint, EndpointKind, Limits, Timestamp, Value } from "./generated/protocol";
 
 const ON_OFF_KINDS: ReadonlySet<EndpointKind> = new Set(["pump", "heater", "switch"]);
 
@@ -20,12 +20,88 @@ export function formatValue(value: Value | undefined, kind: EndpointKind | undef
   return value;
 }
 
-/** "high" or "low" when a number is past its endpoint's alarm thresholds. */
+/** "high" or "low" when a number is past its endpoint's alarm thresholds (`high`/`low`) or
+ * outside its range (`max`/`min`). */
 export function outOfLimits(value: Value | undefined, limits: Limits | undefined): "high" | "low" | null {
   if (typeof value !== "number" || !limits) return null;
   if (limits.high !== undefined && value > limits.high) return "high";
+  if (limits.max !== undefined && value > limits.max) return "high";
   if (limits.low !== undefined && value < limits.low) return "low";
+  if (limits.min !== undefined && value < limits.min) return "low";
   return null;
+}
+
+/** An action as its button says it. */
+export function actionLabel(action: Action, kind?: EndpointKind): string {
+  switch (action) {
+    case "on":
+      return kind === "pump" || kind === "heater" ? "Start" : "On";
+    case "off":
+      return kind === "pump" || kind === "heater" ? "Stop" : "Off";
+    case "open":
+      return "Open";
+    case "close":
+      return "Close";
+    case "set":
+      return "Set";
+  }
+}
+
+/** What a command asked, in words: "on", "set 152 °F". */
+export function commandSummary(action: Action, value: Value | null | undefined, unit?: string): string {
+  if (action === "set") {
+    const v = value === null || value === undefined ? "" : ` ${formatValue(value, undefined)}${unit ? ` ${unit}` : ""}`;
+    return `set${v}`;
+  }
+  return action;
+}
+
+/** A command's phase in words, with its reason: what the chip beside a control says. */
+export function phaseText(command: Pick<CommandView, "phase" | "reason">): string {
+  const { phase, reason } = command;
+  if (reason === "expired" && (phase === "failed" || phase === "rejected" || phase === "unknown")) {
+    return "Expired: not carried out before its deadline";
+  }
+  switch (phase) {
+    case "queued":
+      return "Queued";
+    case "sent":
+      return "Sent, waiting for the plant";
+    case "acked":
+      return "Accepted by the plant";
+    case "succeeded":
+      return "Succeeded";
+    case "failed":
+      return reason ? `Failed: ${reason}` : "Failed";
+    case "rejected":
+      return reason ? `Rejected: ${reason}` : "Rejected";
+    case "unknown":
+      return "Unknown: the link dropped before the plant answered; check the equipment";
+  }
+}
+
+/** Whether a command is expired (a failure whose reason is "expired"). */
+export function isExpired(command: Pick<CommandView, "phase" | "reason">): boolean {
+  return command.reason === "expired";
+}
+
+/** Why the plant's controls are blocked while the link is not connected; null when connected. */
+export function blockedReason(link: LinkState): string | null {
+  switch (link.state) {
+    case "connected":
+      return null;
+    case "connecting":
+      return `Blocked: connecting (attempt ${link.attempt})`;
+    case "reconnecting":
+      return `Blocked: reconnecting (attempt ${link.attempt})`;
+    case "unauthorized":
+      return "Blocked: token rejected";
+    case "failed":
+      return `Blocked: link failed (${link.reason})`;
+    case "idle":
+    case "stopped":
+      return "Blocked: offline";
+  }
 }
 
 /** "4 s", "3 min", "2 h": how long ago. */

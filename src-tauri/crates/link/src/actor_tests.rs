@@ -655,3 +655,44 @@ async fn a_new_server_gets_its_own_token_from_the_store_never_the_old_one() {
     let second = h.dial().await;
     assert_eq!(second.token.expose(), "other-server-token");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_state_sent_on_change_stays_fresh_while_the_link_is_up() {
+    let mut h = harness(config(), 1.0);
+    let mut peer = h.dial().await.accept();
+    peer.send(&connected(true));
+    let Some(ClientMessage::Hello(_)) = peer.next_message().await else {
+        panic!("hello first")
+    };
+    let endpoint = |id: u64, kind: &str| serde_json::json!({"id": id, "name": format!("e{id}"), "area": "Kettle", "kind": kind});
+    peer.send_json(serde_json::json!({
+        "type": "snapshot", "seq": 1,
+        "catalog": [endpoint(1, "pump"), endpoint(2, "temperature")],
+        "values": [
+            {"endpointId": 1, "value": true, "timestamp": "2026-11-23T06:00:00Z"},
+            {"endpointId": 2, "value": 70.5, "timestamp": "2026-11-23T06:00:00Z"}
+        ],
+        "alarms": [], "commands": []
+    }));
+    h.event(|e| matches!(e, LinkEvent::Synced { .. })).await;
+    for _ in 0..31 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        peer.send_raw(Ok(tokio_tungstenite::tungstenite::Message::Pong(
+            Default::default(),
+        )));
+    }
+    let snap = h.link.snapshot().await.unwrap();
+    let stale = |id: u64| {
+        snap.readings
+            .iter()
+            .find(|r| r.endpoint_id == EndpointId::from(id))
+            .unwrap()
+            .stale
+    };
+    assert!(!stale(1), "a pump's state is current until it changes");
+    assert!(stale(2), "a temperature 31 s old is stale");
+    peer.hang_up();
+    h.wait_state(|s| !s.is_connected()).await;
+    let snap = h.link.snapshot().await.unwrap();
+    assert!(snap.readings.iter().all(|r| r.stale), "all stale when down");
+}

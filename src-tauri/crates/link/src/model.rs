@@ -259,13 +259,18 @@ impl PlantModel {
             .iter()
             .map(|(id, r)| {
                 let age = now.saturating_duration_since(r.received);
+                // States (a pump's on/off, a setpoint) are sent when they change, so while the
+                // link is up an old one is still true; measurements arrive every step.
+                let by_exception = self
+                    .endpoint(id)
+                    .is_some_and(|e| reported_on_change(e.kind));
                 ReadingView {
                     endpoint_id: id.clone(),
                     value: r.value.clone(),
                     timestamp: r.timestamp,
                     quality: r.quality,
                     age_ms: u64::try_from(age.as_millis()).unwrap_or(u64::MAX),
-                    stale: down || age > stale_after,
+                    stale: down || (!by_exception && age > stale_after),
                 }
             })
             .collect();
@@ -296,4 +301,11 @@ fn same_alarm(a: &Alarm, b: &Alarm) -> bool {
         && a.acked_by == b.acked_by
         && a.severity == b.severity
         && a.message == b.message
+}
+
+/// Endpoints whose value a server sends only when it changes (PROTOCOL.md: report by
+/// exception): their age says when they last changed, not that they are out of date.
+pub fn reported_on_change(kind: brewdeck_protocol::EndpointKind) -> bool {
+    use brewdeck_protocol::EndpointKind::*;
+    matches!(kind, Pump | Valve | Heater | Switch | Setpoint)
 }

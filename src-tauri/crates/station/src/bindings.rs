@@ -7,7 +7,7 @@ use crate::bridge::events;
 use crate::failure::{Failure, FailureCode};
 use crate::readings::ReadingBatch;
 use crate::settings::{NotificationChoices, Settings, Theme};
-use crate::status::{DeskSnapshot, DeskStatus};
+use crate::status::{AvailableUpdate, DeskSnapshot, DeskStatus, UpdateCheck};
 use crate::vault::{KeychainState, TokenPresence, TokenSource};
 use brewdeck_protocol::{binding_importing, modules_in, Binding};
 use ts_rs::Config;
@@ -28,6 +28,26 @@ fn event_names() -> Binding {
         "/** Every code a command's Failure may carry. */\nexport const FAILURE_CODES = [{}] as const;\n",
         codes.join(", ")
     ));
+    use brewdeck_protocol::EndpointKind::*;
+    let on_change: Vec<String> = [
+        Temperature,
+        Level,
+        Pressure,
+        Pump,
+        Valve,
+        Heater,
+        Switch,
+        Setpoint,
+        Other,
+    ]
+    .into_iter()
+    .filter(|k| brewdeck_link::reported_on_change(*k))
+    .map(|k| serde_json::to_string(&k).unwrap_or_default())
+    .collect();
+    text.push_str(&format!(
+        "/** Endpoint kinds a server sends only when they change: current while the link is up. */\nexport const REPORTED_ON_CHANGE = [{}] as const;\n",
+        on_change.join(", ")
+    ));
     Binding {
         file: "events.ts".to_owned(),
         text,
@@ -40,6 +60,7 @@ pub fn typescript_bindings() -> Vec<Binding> {
     let mut elsewhere = modules_in(brewdeck_protocol::typescript_bindings(), "protocol");
     elsewhere.extend(modules_in(brewdeck_link::typescript_bindings(), "link"));
     let mut out = vec![
+        binding_importing::<AvailableUpdate>(&cfg, &elsewhere),
         binding_importing::<DeskSnapshot>(&cfg, &elsewhere),
         binding_importing::<DeskStatus>(&cfg, &elsewhere),
         binding_importing::<Failure>(&cfg, &elsewhere),
@@ -51,6 +72,7 @@ pub fn typescript_bindings() -> Vec<Binding> {
         binding_importing::<Theme>(&cfg, &elsewhere),
         binding_importing::<TokenPresence>(&cfg, &elsewhere),
         binding_importing::<TokenSource>(&cfg, &elsewhere),
+        binding_importing::<UpdateCheck>(&cfg, &elsewhere),
     ];
     let mut index = brewdeck_protocol::index("brewdeck-station", &out);
     index.text.push_str("export * from \"./events\";\n");

@@ -32,3 +32,21 @@ pub struct DeskSnapshot {
     pub plant: PlantSnapshot,
     pub desk: DeskStatus,
 }
+
+/// What a check for updates found.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateCheck {
+    /// The version running now.
+    pub current: String,
+    /// A newer, signed version, if the release channel has one.
+    pub available: Option<AvailableUpdate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AvailableUpdate {
+    pub version: String,
+    pub notes: Option<String>,
+    pub date: Option<String>,
+}

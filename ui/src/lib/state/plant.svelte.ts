@@ -10,8 +10,9 @@
 import { SvelteMap } from "svelte/reactivity";
 import * as backend from "../backend";
 import { BackendError, type Unlisten } from "../backend";
+import { blockedReason } from "../format";
 import type { CommandDraft, CommandView, LinkState, MissedEvents, ProtocolLevel } from "../generated/link";
-import type { Alarm, AlarmId, CommandId, Endpoint, EndpointId, Quality, Telemetry, Timestamp, Value } from "../generated/protocol";
+import type { Alarm, AlarmId, CommandId, Endpoint, EndpointId, Severity, Telemetry } from "../generated/protocol";
 import type { DeskSnapshot, DeskStatus, Settings } from "../generated/station";
 import {
   DESK_RESYNC,
@@ -21,9 +22,15 @@ import {
   PLANT_COMMAND,
   PLANT_NOTICE,
   PLANT_READINGS,
+  REPORTED_ON_CHANGE,
 } from "../generated/station/events";
+import { History } from "./history.svelte";
+import { ReadingStore, type Reading } from "./readings.svelte";
 
-/** A reading older than this is stale even while connected (the link's default `stale_after`). */
+export type { Reading } from "./readings.svelte";
+
+/** A reading older than this is stale even while connected, until the desk status says
+ * otherwise (`DeskStatus.staleAfterMs`, the link's `stale_after`). */
 export const STALE_AFTER_MS = 30_000;
 /** How long to wait before asking again for a snapshot that failed. */
 const RESYNC_RETRY_MS = 2_000;
@@ -33,21 +40,25 @@ const MAX_COMMANDS = 200;
 /** Phases after which a command changes no more. */
 export const FINAL_PHASES: ReadonlySet<CommandView["phase"]> = new Set(["succeeded", "failed", "rejected", "unknown"]);
 
-/** The latest value of one endpoint. */
-export interface Reading {
-  endpointId: EndpointId;
-  value: Value;
-  /** As the plant stamped it. */
-  timestamp: Timestamp;
-  quality: Quality;
-  /** When the link received it, on this computer's clock (ms since the epoch). */
-  receivedAt: number;
-}
+export const SEVERITIES: readonly Severity[] = ["critical", "high", "medium", "low"];
 
 /** A notice from the plant worth showing until the next one. */
 export interface PlantNotice {
   tone: "info" | "warning";
   text: string;
+}
+
+/** A new alarm, to be read out by screen readers. */
+export interface AlarmAnnouncement {
+  /** Counts up, so the same text twice is still a change. */
+  n: number;
+  severity: Severity;
+  text: string;
+}
+
+/** Whether an alarm still wants an operator's acknowledgement (level 0 sends no `acked`). */
+export function unacknowledged(alarm: Alarm): boolean {
+  return alarm.acked !== true;
 }
 
 export class PlantState {
@@ -63,7 +74,9 @@ export class PlantState {
   plantName = $state<string | null>(null);
   catalog = $state.raw<Endpoint[]>([]);
   /** Latest value per endpoint. */
-  readonly readings = new SvelteMap<EndpointId, Reading>();
+  readonly readings = new ReadingStore();
+  /** Recent values per endpoint (sparklines, trends). */
+  readonly history = new History();
   /** Active or unacknowledged, newest first. */
   alarms = $state.raw<Alarm[]>([]);
   /** By id, oldest first. */
@@ -71,8 +84,34 @@ export class PlantState {
   outbox = $state(0);
   missedEvents = $state.raw<MissedEvents | null>(null);
   notice = $state.raw<PlantNotice | null>(null);
+  /** The newest alarm raised since the page drew, for screen readers. */
+  announcement = $state.raw<AlarmAnnouncement | null>(null);
 
   connected = $derived(this.link.state === "connected");
+  /** Why commands and acknowledgements are blocked; null while connected. */
+  blocked = $derived(blockedReason(this.link));
+  staleAfterMs = $derived(this.desk?.staleAfterMs ?? STALE_AFTER_MS);
+  endpoints = $derived(new Map<EndpointId, Endpoint>(this.catalog.map((e) => [e.id, e])));
+  /** Endpoints with readings that the catalog does not describe (a level-0 server has none). */
+  uncataloged = $derived.by((): EndpointId[] => {
+    const known = this.endpoints;
+    return this.readings.ids().filter((id) => !known.has(id));
+  });
+  /** This desktop's newest command per endpoint. */
+  latestByEndpoint = $derived.by(() => {
+    const latest = new Map<EndpointId, CommandView>();
+    for (const c of this.commands.values()) if (c.mine) latest.set(c.endpointId, c);
+    return latest;
+  });
+  /** This desktop's commands, newest first. */
+  myCommands = $derived([...this.commands.values()].filter((c) => c.mine).reverse());
+  /** Alarms listed (active or unacknowledged) by severity. */
+  alarmCounts = $derived.by(() => {
+    const counts: Record<Severity, number> = { critical: 0, high: 0, medium: 0, low: 0 };
+    for (const a of this.alarms) counts[a.severity]++;
+    return counts;
+  });
+  unacknowledgedCount = $derived(this.alarms.filter(unacknowledged).length);
 
   #unlisten: Unlisten[] = [];
   #started = false;
@@ -98,7 +137,7 @@ export class PlantState {
       return;
     }
     if (this.#stopped) {
-      for (const u of unlisten) u();
+      for (const u of unlisten) quietly(u);
       return;
     }
     this.#unlisten = unlisten;
@@ -125,7 +164,7 @@ export class PlantState {
     this.#stopped = true;
     this.#generation++;
     clearTimeout(this.#retry);
-    for (const u of this.#unlisten) u();
+    for (const u of this.#unlisten) quietly(u);
     this.#unlisten = [];
     this.#held = null;
   }
@@ -154,18 +193,18 @@ export class PlantState {
     this.#release();
   }
 
-  /** Whether a reading can no longer be trusted to be current. */
-  isStale(reading: Reading | undefined, now: number): boolean {
-    return !reading || !this.connected || now - reading.receivedAt > STALE_AFTER_MS;
+  /** Whether a reading can no longer be trusted to be current. States a server sends only
+   * when they change (a pump's on/off, a setpoint) stay current while the link is up;
+   * measurements arrive every step, so an old one is stale. The link judges the same way. */
+  isStale(reading: Reading | undefined, now: number, endpoint?: Endpoint): boolean {
+    if (!reading || !this.connected) return true;
+    if (endpoint && (REPORTED_ON_CHANGE as readonly string[]).includes(endpoint.kind)) return false;
+    return now - reading.receivedAt > this.staleAfterMs;
   }
 
-  /** The newest command of this desktop for an endpoint (commands are kept oldest first). */
+  /** The newest command of this desktop for an endpoint. */
   latestCommand(endpointId: EndpointId): CommandView | undefined {
-    let latest: CommandView | undefined;
-    for (const c of this.commands.values()) {
-      if (c.endpointId === endpointId && c.mine) latest = c;
-    }
-    return latest;
+    return this.latestByEndpoint.get(endpointId);
   }
 
   // ---- What the operator does (each rejects with a BackendError) ----
@@ -178,6 +217,14 @@ export class PlantState {
 
   acknowledge(alarmId: AlarmId): Promise<null> {
     return backend.acknowledgeAlarm(alarmId);
+  }
+
+  /** Acknowledges every alarm not yet acknowledged (there is no bulk command: one each).
+   * Resolves with the failures, if any. */
+  async acknowledgeAll(): Promise<BackendError[]> {
+    const ids = this.alarms.filter(unacknowledged).map((a) => a.alarmId);
+    const results = await Promise.allSettled(ids.map((id) => backend.acknowledgeAlarm(id)));
+    return results.flatMap((r) => (r.status === "rejected" ? [BackendError.from("acknowledge_alarm", r.reason)] : []));
   }
 
   retryNow(): Promise<null> {
@@ -219,6 +266,8 @@ export class PlantState {
   }
 
   #applySnapshot({ plant, desk }: DeskSnapshot, now: number): void {
+    if (this.link.state === "connected" && plant.link.state !== "connected") this.history.gap(now);
+    if (this.desk !== null && this.desk.server !== desk.server) this.history.clear();
     this.desk = desk;
     this.link = plant.link;
     this.server = plant.server;
@@ -228,21 +277,23 @@ export class PlantState {
     this.alarms = plant.alarms;
     this.outbox = plant.outbox;
     this.missedEvents = plant.missedEvents;
-    this.readings.clear();
-    for (const r of plant.readings) {
-      this.readings.set(r.endpointId, {
-        endpointId: r.endpointId,
-        value: r.value,
-        timestamp: r.timestamp,
-        quality: r.quality,
-        receivedAt: now - r.ageMs,
-      });
-    }
+    const readings: Reading[] = plant.readings.map((r) => ({
+      endpointId: r.endpointId,
+      value: r.value,
+      timestamp: r.timestamp,
+      quality: r.quality,
+      receivedAt: now - r.ageMs,
+    }));
+    this.readings.reset(readings);
+    // Values the link had while this page was not looking: one point each, when received.
+    for (const r of readings) this.history.record([r], r.receivedAt);
     this.commands.clear();
     for (const c of plant.commands) this.commands.set(c.commandId, c);
   }
 
   #applyLink(state: LinkState): void {
+    // Nothing is known while the link is down: the trend lines break here.
+    if (this.link.state === "connected" && state.state !== "connected") this.history.gap(Date.now());
     this.link = state;
     if (state.state === "connected") {
       this.level = state.level;
@@ -252,7 +303,7 @@ export class PlantState {
 
   #applyReadings(readings: Telemetry[], now: number): void {
     for (const t of readings) {
-      this.readings.set(t.endpointId, {
+      this.readings.set({
         endpointId: t.endpointId,
         value: t.value,
         timestamp: t.timestamp,
@@ -260,13 +311,23 @@ export class PlantState {
         receivedAt: now,
       });
     }
+    this.history.record(readings, now);
   }
 
   #applyAlarm(alarm: Alarm): void {
+    const isNew = !this.alarms.some((a) => a.alarmId === alarm.alarmId);
     const others = this.alarms.filter((a) => a.alarmId !== alarm.alarmId);
     // Gone once it is both cleared and acknowledged, as in the link's model.
     const done = alarm.state === "cleared" && alarm.acked === true;
     this.alarms = done ? others : [alarm, ...others].sort(newestFirst);
+    if (isNew && !done && alarm.state !== "cleared" && unacknowledged(alarm)) {
+      const where = alarm.endpointId !== undefined ? this.endpoints.get(alarm.endpointId)?.name : undefined;
+      this.announcement = {
+        n: (this.announcement?.n ?? 0) + 1,
+        severity: alarm.severity,
+        text: `New ${alarm.severity} alarm${where ? ` on ${where}` : ""}: ${alarm.message}`,
+      };
+    }
   }
 
   #applyCommand(command: CommandView): void {
@@ -301,8 +362,20 @@ export class PlantState {
   #applyDesk(status: DeskStatus): void {
     const serverChanged = this.desk !== null && this.desk.server !== status.server;
     this.desk = status;
+    if (serverChanged) this.history.clear();
     // Another server: another catalog, alarms and commands.
     if (serverChanged && this.loaded) void this.resync();
+  }
+}
+
+/** Stops a listener, ignoring a runtime already gone (a reload, a window closing): the
+ * listener dies with the page anyway. */
+function quietly(unlisten: Unlisten): void {
+  try {
+    const done: unknown = unlisten();
+    if (done instanceof Promise) done.catch(() => undefined);
+  } catch {
+    // nothing left to stop
   }
 }
 

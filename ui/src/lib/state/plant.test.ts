@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import type { LinkEvent, LinkState } from "../generated/link";
 import type { Alarm, Endpoint } from "../generated/protocol";
 import type { DeskSnapshot, ReadingBatch } from "../generated/station";
-import { DESK_RESYNC, LINK_STATE, PLANT_ALARM, PLANT_READINGS } from "../generated/station/events";
+import { DESK_RESYNC, DESK_STATUS, LINK_STATE, PLANT_ALARM, PLANT_READINGS } from "../generated/station/events";
 import { PlantState } from "./plant.svelte";
 
 const KETTLE: Endpoint = {
@@ -154,5 +154,28 @@ describe("PlantState", () => {
     await settle();
     expect(plant.readings.get(KETTLE.id)?.value).toBe(70);
     expect(plant.alarms.map((a) => a.alarmId)).toEqual([7]);
+  });
+});
+
+describe("PlantState history", () => {
+  test("readings feed the history; the lines break when the link drops; another server starts afresh", async () => {
+    const snapshots = pendingSnapshots();
+    plant = new PlantState();
+    const started = plant.start();
+    await settle();
+    const connected: LinkState = { state: "connected", level: "level1", plant: null, since: "2025-01-01T10:00:00Z" };
+    snapshots[0]!(deskSnapshot(60, connected));
+    await started;
+    await emit(PLANT_READINGS, { readings: [{ endpointId: KETTLE.id, value: 61, timestamp: "2025-01-01T10:00:02Z" }] } satisfies ReadingBatch);
+    const before = plant.history.points(KETTLE.id, 0).v;
+    expect(before.at(-1)).toBe(61);
+
+    await emit(LINK_STATE, { state: "reconnecting", attempt: 1, retryAt: "2025-01-01T10:00:05Z", retryInMs: 1000, lastError: "reset" } satisfies LinkState);
+    const after = plant.history.points(KETTLE.id, 0).v;
+    expect(after).toHaveLength(before.length + 1);
+    expect(Number.isNaN(after.at(-1))).toBe(true);
+
+    await emit(DESK_STATUS, { ...deskSnapshot(60, connected).desk, server: "wss://other.example/ws" });
+    expect(plant.history.has(KETTLE.id)).toBe(false);
   });
 });

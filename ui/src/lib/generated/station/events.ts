@@ -15,3 +15,5 @@ export const DESK_STATUS = "desk://status";
 export const DESK_RESYNC = "desk://resync";
 /** Every code a command's Failure may carry. */
 export const FAILURE_CODES = ["invalid_input", "keychain_unavailable", "not_connected", "not_supported", "refused", "stopped", "internal"] as const;
+/** Endpoint kinds a server sends only when they change: current while the link is up. */
+export const REPORTED_ON_CHANGE = ["pump", "valve", "heater", "switch", "setpoint"] as const;

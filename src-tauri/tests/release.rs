@@ -1,0 +1,124 @@
+//! The release workflow and the updater configuration cannot run here (they need GitHub's
+//! runners and the signing secrets); these checks keep them valid: the workflow builds every
+//! desktop's installers on a tag with the updater's manifest, every secret it reads is
+//! documented, and the updater only trusts https and a well-formed minisign public key.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use base64::Engine;
+use serde_json::Value as Json;
+use serde_yaml::Value;
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+fn workflow_text() -> String {
+    std::fs::read_to_string(root().join(".github/workflows/release.yml")).unwrap()
+}
+
+#[test]
+fn the_release_workflow_builds_every_desktop_on_a_tag() {
+    let wf: Value = serde_yaml::from_str(&workflow_text()).unwrap();
+    let tags = &wf["on"]["push"]["tags"];
+    assert!(
+        tags.as_sequence().unwrap().iter().any(|t| t == "v*"),
+        "{tags:?}"
+    );
+    let job = &wf["jobs"]["installers"];
+    let matrix = job["strategy"]["matrix"]["include"].as_sequence().unwrap();
+    let args = |name: &str| -> String {
+        matrix
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} build"))["args"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for bundle in ["deb", "rpm", "appimage"] {
+        assert!(args("linux").contains(bundle), "linux lacks {bundle}");
+    }
+    for bundle in ["msi", "nsis"] {
+        assert!(args("windows").contains(bundle), "windows lacks {bundle}");
+    }
+    assert!(args("macos").contains("universal-apple-darwin"));
+    assert!(args("macos").contains("dmg"));
+
+    let steps = job["steps"].as_sequence().unwrap();
+    let action = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("tauri-apps/tauri-action@"))
+        })
+        .expect("a tauri-action step");
+    assert_eq!(action["with"]["includeUpdaterJson"], Value::Bool(true));
+    assert_eq!(
+        action["env"]["TAURI_SIGNING_PRIVATE_KEY"],
+        "${{ secrets.TAURI_SIGNING_PRIVATE_KEY }}"
+    );
+    // The CLI it runs is the one the UI pins.
+    let script = action["with"]["tauriScript"].as_str().unwrap();
+    assert_eq!(script, "ui/node_modules/.bin/tauri");
+    let ui: Json =
+        serde_json::from_str(&std::fs::read_to_string(root().join("ui/package.json")).unwrap())
+            .unwrap();
+    assert!(ui["devDependencies"]["@tauri-apps/cli"].is_string());
+}
+
+#[test]
+fn every_secret_the_workflow_reads_is_documented_in_its_header() {
+    let text = workflow_text();
+    let header: String = text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut rest = text.as_str();
+    let mut seen = 0;
+    while let Some(i) = rest.find("secrets.") {
+        rest = &rest[i + "secrets.".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if name != "GITHUB_TOKEN" {
+            assert!(header.contains(&name), "secret {name} is not documented");
+        }
+        seen += 1;
+    }
+    assert!(seen >= 8, "only {seen} secrets read");
+}
+
+#[test]
+fn the_updater_trusts_only_https_and_a_minisign_key() {
+    let conf: Json = serde_json::from_str(
+        &std::fs::read_to_string(root().join("src-tauri/tauri.conf.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(conf["bundle"]["createUpdaterArtifacts"], true);
+    let updater = &conf["plugins"]["updater"];
+    let endpoints = updater["endpoints"].as_array().unwrap();
+    assert!(!endpoints.is_empty());
+    for e in endpoints {
+        assert!(e.as_str().unwrap().starts_with("https://"), "{e}");
+    }
+    assert!(updater.get("dangerousInsecureTransportProtocol").is_none());
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(updater["pubkey"].as_str().unwrap())
+        .unwrap();
+    let key = String::from_utf8(key).unwrap();
+    let mut lines = key.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("untrusted comment: minisign public key"));
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(lines.next().unwrap())
+        .unwrap();
+    // "Ed" then an 8-byte key id and a 32-byte Ed25519 key.
+    assert_eq!(raw.len(), 42);
+    assert_eq!(&raw[..2], b"Ed");
+}

@@ -1,0 +1,203 @@
+// A small plant for tests (and the dev preview): the same shapes the Rust side sends, the
+// demo plant's areas and kinds, ids as numbers like the demo's.
+
+import type { CommandView, LinkState } from "../generated/link";
+import type { Alarm, Endpoint, EndpointId, Value } from "../generated/protocol";
+import type { DeskSnapshot, DeskStatus } from "../generated/station";
+
+export const HLT_TEMP: Endpoint = {
+  id: 1,
+  name: "HLT temperature",
+  area: "Hot liquor tank",
+  kind: "temperature",
+  unit: "°F",
+  writable: false,
+  critical: false,
+  actions: [],
+  limits: { high: 185 },
+};
+
+export const HLT_LEVEL: Endpoint = {
+  id: 2,
+  name: "HLT level",
+  area: "Hot liquor tank",
+  kind: "level",
+  unit: "%",
+  writable: false,
+  critical: false,
+  actions: [],
+  limits: { low: 10 },
+};
+
+export const HLT_HEATER: Endpoint = {
+  id: 3,
+  name: "HLT heater",
+  area: "Hot liquor tank",
+  kind: "heater",
+  writable: true,
+  critical: true,
+  actions: ["on", "off"],
+};
+
+export const HLT_SETPOINT: Endpoint = {
+  id: 4,
+  name: "HLT setpoint",
+  area: "Hot liquor tank",
+  kind: "setpoint",
+  unit: "°F",
+  writable: true,
+  critical: false,
+  actions: ["set"],
+  limits: { min: 40, max: 212 },
+};
+
+export const FILL_VALVE: Endpoint = {
+  id: 5,
+  name: "HLT fill valve",
+  area: "Hot liquor tank",
+  kind: "valve",
+  writable: true,
+  critical: false,
+  actions: ["open", "close"],
+};
+
+export const TRANSFER_PUMP: Endpoint = {
+  id: 6,
+  name: "HLT → mash tun pump",
+  area: "Mash tun",
+  kind: "pump",
+  writable: true,
+  critical: true,
+  actions: ["on", "off"],
+};
+
+export const MASH_TEMP: Endpoint = {
+  id: 7,
+  name: "Mash tun temperature",
+  area: "Mash tun",
+  kind: "temperature",
+  unit: "°F",
+  writable: false,
+  critical: false,
+  actions: [],
+};
+
+export const GLYCOL_PUMP: Endpoint = {
+  id: 8,
+  name: "Glycol pump",
+  area: "Glycol chiller",
+  kind: "pump",
+  writable: true,
+  critical: false,
+  actions: ["on", "off"],
+};
+
+export const CATALOG: Endpoint[] = [HLT_TEMP, HLT_LEVEL, HLT_HEATER, HLT_SETPOINT, FILL_VALVE, TRANSFER_PUMP, MASH_TEMP, GLYCOL_PUMP];
+
+export const VALUES: Record<number, Value> = {
+  1: 152.5,
+  2: 80,
+  3: false,
+  4: 152,
+  5: false,
+  6: false,
+  7: 148.2,
+  8: true,
+};
+
+export const CONNECTED: LinkState = { state: "connected", level: "level1", plant: "Demo brewery", since: "2025-01-01T10:00:00Z" };
+
+export function deskStatus(overrides: Partial<DeskStatus> = {}): DeskStatus {
+  return {
+    demo: true,
+    server: "demo",
+    serverFromCommandLine: false,
+    token: { source: "demo", keychain: { state: "available" } },
+    settings: {
+      serverUrl: null,
+      siteCaFile: null,
+      notifications: { severities: ["critical"], commandCompletions: true },
+      theme: "system",
+    },
+    settingsProblem: null,
+    staleAfterMs: 30_000,
+    version: "0.1.0",
+    ...overrides,
+  };
+}
+
+export interface SnapshotOptions {
+  link?: LinkState;
+  catalog?: Endpoint[];
+  values?: Record<number, Value>;
+  alarms?: Alarm[];
+  commands?: CommandView[];
+  desk?: Partial<DeskStatus>;
+  /** Age of every reading, in ms. */
+  ageMs?: number;
+}
+
+export function deskSnapshot(options: SnapshotOptions = {}): DeskSnapshot {
+  const catalog = options.catalog ?? CATALOG;
+  const values = options.values ?? VALUES;
+  const link = options.link ?? CONNECTED;
+  return {
+    plant: {
+      link,
+      server: "demo",
+      level: "level1",
+      plant: "Demo brewery",
+      catalog,
+      readings: catalog
+        .filter((e) => values[e.id as number] !== undefined)
+        .map((e) => ({
+          endpointId: e.id,
+          value: values[e.id as number]!,
+          timestamp: "2025-01-01T10:00:00Z",
+          quality: "good" as const,
+          ageMs: options.ageMs ?? 0,
+          stale: link.state !== "connected",
+        })),
+      alarms: options.alarms ?? [],
+      commands: options.commands ?? [],
+      outbox: 0,
+      subscriptions: catalog.map((e) => e.id),
+      lastSeq: 10,
+      missedEvents: null,
+      counters: { badFrames: 0, oversizedFrames: 0, unknownMessages: 0, duplicates: 0, serverErrors: 0, connections: 1 },
+    },
+    desk: deskStatus(options.desk),
+  };
+}
+
+let alarmSeq = 100;
+
+export function alarm(overrides: Partial<Alarm> & Pick<Alarm, "alarmId">): Alarm {
+  return {
+    severity: "high",
+    message: "HLT over temperature",
+    timestamp: "2025-01-01T10:00:01Z",
+    endpointId: HLT_TEMP.id,
+    state: "active",
+    acked: false,
+    seq: alarmSeq++,
+    ...overrides,
+  };
+}
+
+export function command(overrides: Partial<CommandView> & { endpointId: EndpointId }): CommandView {
+  return {
+    commandId: "c-1",
+    action: "on",
+    value: null,
+    phase: "queued",
+    reason: null,
+    actualValue: null,
+    issuedAt: "2025-01-01T10:00:05Z",
+    expiresAt: "2025-01-01T10:00:35Z",
+    completedAt: null,
+    mine: true,
+    seq: null,
+    ...overrides,
+  };
+}
