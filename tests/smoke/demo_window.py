@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 
-from webdriver import WAIT_S, Driver, wait_until
+from webdriver import WAIT_S, Driver, pss_mib, wait_until
 
 
 def main():
@@ -38,9 +38,10 @@ def main():
         assert second.returncode == 0, f"second launch: {second.returncode} {second.stderr[-2000:]!r}"
         assert "DEMO" in page.text("[data-testid=demo-banner]"), "the first instance is gone"
         path = page.screenshot(os.path.join(artifacts, "demo.png"))
+        memory = pss_mib()
         print(f"demo window OK (a second launch exited, the first stayed): banner {banner!r}, "
               f"badge {badge!r}, {len(tiles)} tiles, first value {first!r} -> {changed!r}; "
-              f"screenshot {path}")
+              f"screenshot {path}; memory {memory} MiB PSS (app and WebKit processes)")
     finally:
         if page:
             page.close()

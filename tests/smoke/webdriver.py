@@ -101,3 +101,24 @@ class Session:
             call("DELETE", self.s)
         except Exception:  # the app may already be gone; the driver goes next
             pass
+
+
+APP_PROCESSES = {"brewdeck", "WebKitWebProces", "WebKitNetworkPr"}
+
+
+def pss_mib(names=APP_PROCESSES):
+    """PSS summed over the app's processes (WebKit's included), from /proc/PID/smaps_rollup:
+    shared pages are counted once, unlike VmRSS sums."""
+    total_kib = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() not in names:
+                    continue
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total_kib += int(line.split()[1])
+        except OSError:
+            continue
+    return round(total_kib / 1024, 1)
