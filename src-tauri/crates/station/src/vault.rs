@@ -115,9 +115,17 @@ impl Vault {
         self.slots().session = Some((token, source));
     }
 
-    /// Asks the keychain whether it holds a token (blocking), and says what the UI may know.
+    /// Asks the keychain whether it is reachable and holds a token for this profile (blocking),
+    /// even while a session token is in use, and says what the UI may know.
     pub fn probe(&self) -> TokenPresence {
-        let _ = self.load();
+        let keychain = self.slots().keychain.clone();
+        if let Some(keychain) = keychain {
+            let loaded = keychain.load();
+            self.record(&loaded.as_ref().map(|_| ()).map_err(Clone::clone));
+            if let Ok(token) = &loaded {
+                self.slots().stored = token.is_some();
+            }
+        }
         self.presence()
     }
 
@@ -313,6 +321,8 @@ mod tests {
         let vault = Vault::new(Some(Arc::new(MemoryTokenStore::default())));
         vault.use_for_session(token("env"), TokenSource::Environment);
         assert_eq!(vault.presence().source, TokenSource::Environment);
+        // The keychain is still asked about, so the UI knows whether remembering would work.
+        assert_eq!(vault.probe().keychain, KeychainState::Available);
         let other = Arc::new(MemoryTokenStore::new(Some(token("other"))));
         vault.switch_profile(Some(other));
         assert_eq!(vault.load().unwrap(), Some(token("other")));
