@@ -5,13 +5,22 @@ import base64
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 
-DRIVER = "http://127.0.0.1:4444"
 WAIT_S = 60
+# Set by Driver to the port it chose.
+DRIVER = "http://127.0.0.1:4444"
+
+
+def free_port():
+    """A loopback port free now, so two suites on one machine never collide."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def call(method, path, body=None):
@@ -46,7 +55,11 @@ class Driver:
     """tauri-driver (and the WebKitWebDriver it starts), ended with its process group."""
 
     def __init__(self, log_path):
-        self.proc = subprocess.Popen([os.environ.get("TAURI_DRIVER", "tauri-driver"), "--port", "4444"],
+        global DRIVER
+        port, native = free_port(), free_port()
+        DRIVER = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen([os.environ.get("TAURI_DRIVER", "tauri-driver"),
+                                      "--port", str(port), "--native-port", str(native)],
                                      stdout=open(log_path, "w"), stderr=subprocess.STDOUT,
                                      start_new_session=True)
         wait_until("tauri-driver", lambda: call("GET", "/status") is not None)
