@@ -40,6 +40,15 @@ const MAX_COMMANDS = 200;
 /** Phases after which a command changes no more. */
 export const FINAL_PHASES: ReadonlySet<CommandView["phase"]> = new Set(["succeeded", "failed", "rejected", "unknown"]);
 
+type Phase = CommandView["phase"];
+const RANK: Record<Phase, number> = { queued: 0, sent: 1, acked: 2, unknown: 2, succeeded: 3, failed: 3, rejected: 3 };
+
+/** Whether a command's view in `next` may replace one in `known` (as the link decides it). */
+export function supersedes(known: Phase, next: Phase): boolean {
+  if (known === "succeeded" || known === "failed" || known === "rejected") return known === next;
+  return RANK[next] >= RANK[known];
+}
+
 export const SEVERITIES: readonly Severity[] = ["critical", "high", "medium", "low"];
 
 /** A notice from the plant worth showing until the next one. */
@@ -331,6 +340,11 @@ export class PlantState {
   }
 
   #applyCommand(command: CommandView): void {
+    // The reply to send_command and the command's events race: a fast rejection can arrive
+    // before the reply that says "queued". A view never goes back to an earlier phase (the
+    // link's own rule), so the operator never sees a stale "Queued" forever.
+    const known = this.commands.get(command.commandId);
+    if (known && !supersedes(known.phase, command.phase)) return;
     this.commands.set(command.commandId, command);
     if (this.commands.size <= MAX_COMMANDS) return;
     for (const [id, c] of this.commands) {
