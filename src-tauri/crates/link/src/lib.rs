@@ -33,7 +33,7 @@ pub use config::{LinkConfig, ServerUrl, Timings, DEFAULT_MAX_MESSAGE_BYTES};
 pub use error::LinkError;
 pub use events::{Delivery, LinkEvent};
 pub use handle::{Link, WeakLink};
-pub use model::{reported_on_change, LinkCounters, MissedEvents, PlantSnapshot, ReadingView};
+pub use model::{LinkCounters, MissedEvents, PlantSnapshot, ReadingView, REPORTED_ON_CHANGE};
 pub use state::{LinkState, ProtocolLevel};
 pub use token_store::{MemoryTokenStore, TokenStore, TokenStoreError};
 pub use transport::tls::install_crypto_provider;

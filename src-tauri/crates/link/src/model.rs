@@ -10,7 +10,7 @@ use brewdeck_protocol::{
     Value,
 };
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 use tokio::time::Instant;
 use ts_rs::TS;
@@ -254,16 +254,20 @@ impl PlantModel {
         now: Instant,
     ) -> PlantSnapshot {
         let down = !link.is_connected();
+        // States (a pump's on/off, a setpoint) are sent when they change, so while the link is
+        // up an old one is still true; measurements arrive every step. One pass over the catalog.
+        let on_change: HashSet<&EndpointId> = self
+            .catalog
+            .iter()
+            .filter(|e| REPORTED_ON_CHANGE.contains(&e.kind))
+            .map(|e| &e.id)
+            .collect();
         let mut readings: Vec<ReadingView> = self
             .readings
             .iter()
             .map(|(id, r)| {
                 let age = now.saturating_duration_since(r.received);
-                // States (a pump's on/off, a setpoint) are sent when they change, so while the
-                // link is up an old one is still true; measurements arrive every step.
-                let by_exception = self
-                    .endpoint(id)
-                    .is_some_and(|e| reported_on_change(e.kind));
+                let by_exception = on_change.contains(id);
                 ReadingView {
                     endpoint_id: id.clone(),
                     value: r.value.clone(),
@@ -303,9 +307,9 @@ fn same_alarm(a: &Alarm, b: &Alarm) -> bool {
         && a.message == b.message
 }
 
-/// Endpoints whose value a server sends only when it changes (PROTOCOL.md: report by
-/// exception): their age says when they last changed, not that they are out of date.
-pub fn reported_on_change(kind: brewdeck_protocol::EndpointKind) -> bool {
+/// Endpoint kinds a server sends only when they change (PROTOCOL.md: report by exception):
+/// their age says when they last changed, not that they are out of date.
+pub const REPORTED_ON_CHANGE: &[brewdeck_protocol::EndpointKind] = {
     use brewdeck_protocol::EndpointKind::*;
-    matches!(kind, Pump | Valve | Heater | Switch | Setpoint)
-}
+    &[Pump, Valve, Heater, Switch, Setpoint]
+};

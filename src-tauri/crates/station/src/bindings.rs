@@ -28,22 +28,10 @@ fn event_names() -> Binding {
         "/** Every code a command's Failure may carry. */\nexport const FAILURE_CODES = [{}] as const;\n",
         codes.join(", ")
     ));
-    use brewdeck_protocol::EndpointKind::*;
-    let on_change: Vec<String> = [
-        Temperature,
-        Level,
-        Pressure,
-        Pump,
-        Valve,
-        Heater,
-        Switch,
-        Setpoint,
-        Other,
-    ]
-    .into_iter()
-    .filter(|k| brewdeck_link::reported_on_change(*k))
-    .map(|k| serde_json::to_string(&k).unwrap_or_default())
-    .collect();
+    let on_change: Vec<String> = brewdeck_link::REPORTED_ON_CHANGE
+        .iter()
+        .map(|k| serde_json::to_string(k).unwrap_or_default())
+        .collect();
     text.push_str(&format!(
         "/** Endpoint kinds a server sends only when they change: current while the link is up. */\nexport const REPORTED_ON_CHANGE = [{}] as const;\n",
         on_change.join(", ")

@@ -120,13 +120,19 @@ impl Vault {
     pub fn probe(&self) -> TokenPresence {
         let keychain = self.slots().keychain.clone();
         if let Some(keychain) = keychain {
-            let loaded = keychain.load();
-            self.record(&loaded.as_ref().map(|_| ()).map_err(Clone::clone));
-            if let Ok(token) = &loaded {
-                self.slots().stored = token.is_some();
-            }
+            let _ = self.ask(keychain.as_ref());
         }
         self.presence()
+    }
+
+    /// Reads the keychain, remembering what the UI may know of it (reachable, holds a token).
+    fn ask(&self, keychain: &dyn TokenStore) -> Result<Option<Token>, TokenStoreError> {
+        let loaded = keychain.load();
+        self.record(&loaded.as_ref().map(|_| ()).map_err(Clone::clone));
+        if let Ok(token) = &loaded {
+            self.slots().stored = token.is_some();
+        }
+        loaded
     }
 
     /// Where the token comes from, as last seen.
@@ -175,12 +181,7 @@ impl TokenStore for Vault {
                 None => return Ok(None),
             }
         };
-        let loaded = keychain.load();
-        self.record(&loaded.as_ref().map(|_| ()).map_err(Clone::clone));
-        if let Ok(token) = &loaded {
-            self.slots().stored = token.is_some();
-        }
-        loaded
+        self.ask(keychain.as_ref())
     }
 
     fn save(&self, token: &Token) -> Result<(), TokenStoreError> {
