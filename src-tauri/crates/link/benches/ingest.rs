@@ -3,8 +3,12 @@
 //! ratio (target: the link at 0.8 or more of the bare loop).
 //!
 //! `cargo bench -p brewdeck-link --bench ingest` (release). `INGEST_MESSAGES` sets the stream
-//! length (default 400 000).
+//! length (default 400 000). The figures also go to `target/bench/ingest.json` (for
+//! `benches/run.sh`; `BENCH_DIR` overrides the folder).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/figures.rs"]
+mod figures;
 
 use brewdeck_link::{Link, LinkConfig, LinkEvent, MemoryTokenStore, ServerUrl};
 use brewdeck_protocol::{decode_server, EndpointId, ServerMessage, Token};
@@ -165,4 +169,13 @@ fn main() {
     println!("  bare tokio-tungstenite + serde_json: {:>12.0} msg/s", b);
     println!("  brewdeck-link (decode, model, event): {:>12.0} msg/s", l);
     println!("  ratio link/bare: {:.2} (target >= 0.80)", l / b);
+    figures::write(
+        "ingest",
+        &serde_json::json!({
+            "ingest_ratio": l / b,
+            "ingest_link_msg_per_s": l,
+            "ingest_bare_msg_per_s": b,
+            "ingest_messages": messages,
+        }),
+    );
 }

@@ -37,8 +37,11 @@ pub use model::{LinkCounters, MissedEvents, PlantSnapshot, ReadingView, REPORTED
 pub use state::{LinkState, ProtocolLevel};
 pub use token_store::{MemoryTokenStore, TokenStore, TokenStoreError};
 pub use transport::tls::install_crypto_provider;
+pub use transport::ws::{open_socket, socket_config, LinkSocket};
 
 #[cfg(test)]
 mod actor_tests;
+#[cfg(test)]
+mod frame_props;
 #[cfg(test)]
 mod testing;

@@ -54,8 +54,9 @@ impl SeqWindow {
     fn settle(&mut self) {
         let Some(mut floor) = self.floor else { return };
         loop {
-            if self.above.remove(&(floor + 1)) {
-                floor += 1;
+            // `checked_add`: a server may send the largest number there is.
+            if let Some(next) = floor.checked_add(1).filter(|n| self.above.remove(n)) {
+                floor = next;
             } else if self.above.len() > MAX_TRACKED {
                 // A gap that never filled: accept it rather than track forever.
                 if let Some(next) = self.above.pop_first() {

@@ -18,6 +18,7 @@ use futures_util::{FutureExt, SinkExt, StreamExt};
 use std::collections::BTreeSet;
 use std::time::Duration;
 use tokio::time::{interval_at, sleep_until, Instant, MissedTickBehavior};
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 /// Frames handled in one go before timers and operations get a look in: keeps a busy stream
@@ -171,6 +172,24 @@ impl Session {
                 return Err(Ending::Lost(format!(
                     "the server sent a frame over the {} byte limit",
                     actor.config.max_message_bytes
+                )));
+            }
+            // RFC 6455 says to fail the connection on both; the reason says which, so it is
+            // not mistaken for a network fault.
+            Some(Err(WsError::Utf8(e))) => {
+                actor.model.counters.bad_frames += 1;
+                tracing::warn!(error = %e, "server text frame that is not UTF-8: closing");
+                return Err(Ending::Lost(
+                    "the server sent a text frame that is not valid UTF-8, which the WebSocket protocol forbids"
+                        .to_owned(),
+                ));
+            }
+            Some(Err(WsError::Protocol(e)))
+                if !matches!(e, ProtocolError::ResetWithoutClosingHandshake) =>
+            {
+                tracing::warn!(error = %e, "server broke the WebSocket protocol: closing");
+                return Err(Ending::Lost(format!(
+                    "the server broke the WebSocket protocol ({e})"
                 )));
             }
             Some(Err(e)) => return Err(Ending::Lost(format!("connection lost: {e}"))),

@@ -140,48 +140,18 @@ async fn fifty_drops_lose_nothing_and_run_nothing_twice() {
     plant.shutdown().await;
 }
 
-/// A plant on a runtime of its own, so that this test's runtime counts the link's tasks only.
-fn plant_on_its_own_runtime() -> (
-    brewdeck_link::ServerUrl,
-    std::net::SocketAddr,
-    tokio::sync::oneshot::Sender<()>,
-    std::thread::JoinHandle<()>,
-) {
-    let (ready_tx, ready) = std::sync::mpsc::channel();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let plant = plant().await;
-            ready_tx.send((plant.ws_url(), plant.local_addr())).unwrap();
-            let _ = stopped.await;
-            plant.shutdown().await;
-        });
-    });
-    let (url, addr) = ready.recv().unwrap();
-    (
-        brewdeck_link::ServerUrl::parse(&url, false).unwrap(),
-        addr,
-        stop,
-        thread,
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_reconnects_leave_no_task_behind() {
-    let (url, addr, stop_plant, plant_thread) = plant_on_its_own_runtime();
+    // The plant on a runtime of its own, so that this test's runtime counts the link's tasks only.
+    let site = brewdeck_faults::Site::start(plant_config());
     let metrics = tokio::runtime::Handle::current().metrics();
     let baseline = metrics.num_alive_tasks();
-    let (link, mut events) = following(url.as_str()).await;
+    let (link, mut events) = following(&site.direct_ws_url()).await;
     let mut state = link.watch_state();
     synced(&link, &mut events).await;
     assert!(metrics.num_alive_tasks() > baseline, "the actor counts");
     for _ in 0..100 {
-        let (status, _) = http(addr, "POST", "/admin/drop", None).await;
+        let (status, _) = site.admin("/admin/drop", None).await;
         assert_eq!(status, 200);
         synced(&link, &mut events).await;
     }
@@ -193,18 +163,7 @@ async fn a_hundred_reconnects_leave_no_task_behind() {
         .await
         .unwrap();
     // The actor's task finishes just after publishing `stopped`.
-    tokio::time::timeout(WAIT, async {
-        while metrics.num_alive_tasks() > baseline {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| {
-        panic!(
-            "{} tasks alive, {baseline} before the link",
-            metrics.num_alive_tasks()
-        )
-    });
-    let _ = stop_plant.send(());
-    plant_thread.join().unwrap();
+    brewdeck_faults::gauges::tasks_back_to(baseline, WAIT)
+        .await
+        .unwrap();
 }

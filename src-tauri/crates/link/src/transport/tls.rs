@@ -64,6 +64,14 @@ fn pem_reason(e: &rustls_pki_types::pem::Error) -> String {
 pub(crate) fn explain(e: &rustls::Error, host: &str) -> String {
     use rustls::{CertificateError, Error};
     match e {
+        Error::InvalidCertificate(CertificateError::NotValidForNameContext { presented, .. })
+            if !presented.is_empty() =>
+        {
+            format!(
+                "the server's certificate is not valid for {host} (it is for {}): check the host name in the server URL",
+                names(presented)
+            )
+        }
         Error::InvalidCertificate(CertificateError::NotValidForName)
         | Error::InvalidCertificate(CertificateError::NotValidForNameContext { .. }) => format!(
             "the server's certificate is not valid for {host}: check the host name in the server URL"
@@ -71,13 +79,96 @@ pub(crate) fn explain(e: &rustls::Error, host: &str) -> String {
         Error::InvalidCertificate(CertificateError::UnknownIssuer) => format!(
             "the server's certificate for {host} is not signed by a trusted authority: add the site CA file in the settings"
         ),
-        Error::InvalidCertificate(CertificateError::Expired)
-        | Error::InvalidCertificate(CertificateError::ExpiredContext { .. }) => {
-            format!("the server's certificate for {host} has expired")
+        // An issuer that has a trusted authority's name but not its key.
+        Error::InvalidCertificate(CertificateError::BadSignature) => format!(
+            "the server's certificate for {host} is not signed by a trusted authority (its issuer has a trusted name but another key): check the site CA file in the settings"
+        ),
+        Error::InvalidCertificate(CertificateError::ExpiredContext { time, not_after }) => format!(
+            "the server's certificate for {host} expired on {} (this computer's clock says {}): renew it on the plant server",
+            date(*not_after),
+            date(*time)
+        ),
+        Error::InvalidCertificate(CertificateError::Expired) => {
+            format!("the server's certificate for {host} has expired: renew it on the plant server")
         }
+        Error::InvalidCertificate(CertificateError::NotValidYetContext { time, not_before }) => {
+            format!(
+                "the server's certificate for {host} is not valid until {} (this computer's clock says {}): check the clock",
+                date(*not_before),
+                date(*time)
+            )
+        }
+        Error::InvalidCertificate(CertificateError::NotValidYet) => format!(
+            "the server's certificate for {host} is not valid yet: check this computer's clock"
+        ),
         Error::InvalidCertificate(other) => {
             format!("the server's certificate for {host} was refused: {other:?}")
         }
         other => format!("TLS with {host} failed: {other}"),
+    }
+}
+
+/// A certificate time for an operator: the day and minute, UTC.
+fn date(t: rustls_pki_types::UnixTime) -> String {
+    i64::try_from(t.as_secs())
+        .ok()
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .map_or_else(
+            || format!("{} s after 1970", t.as_secs()),
+            |d| d.format("%Y-%m-%d %H:%M UTC").to_string(),
+        )
+}
+
+/// The names a certificate presents, as rustls describes them (`DnsName("plant.example")`),
+/// without the decoration; a handful at most.
+fn names(presented: &[String]) -> String {
+    let bare = |p: &String| {
+        let inner = p
+            .split_once('(')
+            .and_then(|(_, rest)| rest.strip_suffix(')'))
+            .unwrap_or(p);
+        inner.trim_matches('"').to_owned()
+    };
+    let mut list: Vec<String> = presented.iter().take(5).map(bare).collect();
+    if presented.len() > 5 {
+        list.push(format!("{} more", presented.len() - 5));
+    }
+    list.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::{CertificateError, Error};
+    use rustls_pki_types::{ServerName, UnixTime};
+    use std::time::Duration;
+
+    #[test]
+    fn a_name_mismatch_says_which_names_the_certificate_has() {
+        let e = Error::InvalidCertificate(CertificateError::NotValidForNameContext {
+            expected: ServerName::try_from("localhost").expect("a DNS name"),
+            presented: vec![
+                r#"DnsName("plant.example")"#.to_owned(),
+                "IpAddress(10.0.0.7)".to_owned(),
+            ],
+        });
+        assert_eq!(
+            explain(&e, "localhost"),
+            "the server's certificate is not valid for localhost (it is for plant.example, 10.0.0.7): check the host name in the server URL"
+        );
+    }
+
+    #[test]
+    fn an_expired_certificate_says_when() {
+        let e = Error::InvalidCertificate(CertificateError::ExpiredContext {
+            time: UnixTime::since_unix_epoch(Duration::from_secs(1_795_420_800)),
+            not_after: UnixTime::since_unix_epoch(Duration::from_secs(1_609_459_200)),
+        });
+        let text = explain(&e, "plant.local");
+        assert!(
+            text.contains("plant.local expired on 2021-01-01 00:00 UTC"),
+            "{text}"
+        );
+        assert!(text.contains("clock says 2026-11-23 08:00 UTC"), "{text}");
     }
 }

@@ -9,10 +9,46 @@ use http::header::{AUTHORIZATION, RETRY_AFTER};
 use http::{HeaderValue, StatusCode};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::error::{Error as WsError, TlsError, UrlError};
+use tokio_tungstenite::tungstenite::handshake::client::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::Connector;
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+
+/// A WebSocket as the link opens it.
+pub type LinkSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// The socket configuration of every link connection: messages and frames up to
+/// `max_message_bytes` (see [`crate::DEFAULT_MAX_MESSAGE_BYTES`]); the rest is the library's.
+pub fn socket_config(max_message_bytes: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(max_message_bytes))
+        .max_frame_size(Some(max_message_bytes))
+}
+
+/// Opens a WebSocket the way the link does: [`socket_config`], Nagle off, and TLS over `tls`
+/// when the request is `wss://`. The link's dialer adds the bearer token and a time limit and
+/// calls this; the Autobahn conformance client (`tests/conformance`) calls it too, so the
+/// suite exercises the socket the link runs.
+pub async fn open_socket(
+    request: Request,
+    max_message_bytes: usize,
+    tls: Arc<rustls::ClientConfig>,
+) -> Result<(LinkSocket, Response), WsError> {
+    let connector = if request.uri().scheme_str() == Some("wss") {
+        Connector::Rustls(tls)
+    } else {
+        Connector::Plain
+    };
+    tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        Some(socket_config(max_message_bytes)),
+        true,
+        Some(connector),
+    )
+    .await
+}
 
 #[derive(Debug)]
 pub(crate) struct WsDialer {
@@ -41,20 +77,8 @@ impl Dialer for WsDialer {
             })?;
             auth.set_sensitive(true);
             request.headers_mut().insert(AUTHORIZATION, auth);
-            let config = WebSocketConfig::default()
-                .max_message_size(Some(max))
-                .max_frame_size(Some(max));
-            let connector = if server.is_secure() {
-                Connector::Rustls(tls)
-            } else {
-                Connector::Plain
-            };
-            let connect = tokio_tungstenite::connect_async_tls_with_config(
-                request,
-                Some(config),
-                true,
-                Some(connector),
-            );
+            // `server` is normalised, so its scheme is exactly `is_secure()`.
+            let connect = open_socket(request, max, tls);
             match tokio::time::timeout(limit, connect).await {
                 Err(_) => Err(DialError::Transient(format!(
                     "{}:{} did not complete the connection within {} s",
@@ -188,6 +212,13 @@ mod tests {
             from_status(StatusCode::BAD_GATEWAY, None, &server),
             DialError::Transient(_)
         ));
+    }
+
+    #[test]
+    fn messages_and_frames_share_the_limit() {
+        let config = socket_config(4096);
+        assert_eq!(config.max_message_size, Some(4096));
+        assert_eq!(config.max_frame_size, Some(4096));
     }
 
     #[test]

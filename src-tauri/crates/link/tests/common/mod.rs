@@ -9,8 +9,6 @@ use brewdeck_plant::{start, PlantConfig, RunningPlant};
 use brewdeck_protocol::Token;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::broadcast;
 
 pub const TOKEN: &str = "link-test-token-8d2e";
@@ -86,36 +84,15 @@ pub async fn next_event(
     .expect("event within the wait")
 }
 
-/// A one-shot HTTP/1.1 exchange: status and JSON body.
+/// A one-shot HTTP/1.1 exchange with the test token: status and JSON body.
 pub async fn http(
     addr: std::net::SocketAddr,
     method: &str,
     path: &str,
     body: Option<&str>,
 ) -> (u16, serde_json::Value) {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    let body = body.unwrap_or("");
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(WAIT, s.read_to_end(&mut raw))
-        .await
-        .unwrap()
-        .unwrap();
-    let text = String::from_utf8_lossy(&raw);
-    let status: u16 = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap();
-    let json = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b)
-        .and_then(|b| serde_json::from_str(b).ok())
-        .unwrap_or(serde_json::Value::Null);
+    let (status, json) = brewdeck_faults::site::http(addr, method, path, body, Some(TOKEN)).await;
+    assert_ne!(status, 0, "{method} {path}: no answer from {addr}");
     (status, json)
 }
 

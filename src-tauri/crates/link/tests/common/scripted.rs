@@ -219,3 +219,104 @@ pub async fn read_body(stream: &mut TcpStream, head: &str) -> Vec<u8> {
     let _ = stream.read_exact(&mut body).await;
     body
 }
+
+/// A level-1 server's greeting.
+pub fn connected_level1() -> String {
+    r#"{"type":"connected","clientId":"l1","protocols":["brewdeck.v1"],"plant":"Scripted brewery"}"#
+        .to_owned()
+}
+
+/// A level-1 alarm: id and `seq` both `seq`.
+pub fn alarm(seq: u64) -> String {
+    serde_json::json!({"type":"alarm","alarmId":seq,"severity":"critical","message":format!("HLT over temperature ({seq})"),"timestamp":"2026-11-23T06:00:00Z","state":"active","acked":false,"seq":seq})
+        .to_string()
+}
+
+/// A level-1 snapshot with no catalog, the given active alarms, taken at `seq`.
+pub fn snapshot(alarms: &[u64], seq: u64) -> String {
+    let alarms: Vec<serde_json::Value> = alarms
+        .iter()
+        .map(|s| serde_json::from_str(&alarm(*s)).unwrap())
+        .collect();
+    serde_json::json!({"type":"snapshot","catalog":[],"values":[],"alarms":alarms,"commands":[],"seq":seq})
+        .to_string()
+}
+
+pub fn resumed(from_seq: u64, to_seq: u64) -> String {
+    serde_json::json!({"type":"resumed","fromSeq":from_seq,"toSeq":to_seq,"complete":true})
+        .to_string()
+}
+
+/// WebSocket opcodes (RFC 6455 §5.2).
+pub mod opcode {
+    pub const CONTINUATION: u8 = 0x0;
+    pub const TEXT: u8 = 0x1;
+    pub const BINARY: u8 = 0x2;
+    pub const CLOSE: u8 = 0x8;
+    pub const PING: u8 = 0x9;
+}
+
+/// One server frame written byte by byte (RFC 6455 §5.2), so a test can send what no
+/// WebSocket library produces: text that is not UTF-8, a masked server frame, reserved bits,
+/// a length that lies.
+#[derive(Debug, Clone)]
+pub struct RawFrame {
+    pub fin: bool,
+    pub rsv1: bool,
+    pub opcode: u8,
+    /// Servers must not mask; `Some` breaks that rule.
+    pub mask: Option<[u8; 4]>,
+    pub payload: Vec<u8>,
+    /// The length the header claims, when it is not the payload's.
+    pub claimed_len: Option<u64>,
+}
+
+impl RawFrame {
+    /// A final, unmasked frame.
+    pub fn new(opcode: u8, payload: impl Into<Vec<u8>>) -> Self {
+        RawFrame {
+            fin: true,
+            rsv1: false,
+            opcode,
+            mask: None,
+            payload: payload.into(),
+            claimed_len: None,
+        }
+    }
+
+    pub fn text(payload: impl Into<Vec<u8>>) -> Self {
+        RawFrame::new(opcode::TEXT, payload)
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.payload.len() + 14);
+        out.push(u8::from(self.fin) << 7 | u8::from(self.rsv1) << 6 | (self.opcode & 0x0f));
+        let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };
+        let len = self.claimed_len.unwrap_or(self.payload.len() as u64);
+        if len < 126 {
+            out.push(mask_bit | len as u8);
+        } else if len <= u64::from(u16::MAX) {
+            out.push(mask_bit | 126);
+            out.extend_from_slice(&(len as u16).to_be_bytes());
+        } else {
+            out.push(mask_bit | 127);
+            out.extend_from_slice(&len.to_be_bytes());
+        }
+        match self.mask {
+            Some(key) => {
+                out.extend_from_slice(&key);
+                out.extend(self.payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+            }
+            None => out.extend_from_slice(&self.payload),
+        }
+        out
+    }
+}
+
+/// Writes raw bytes on the socket under an open WebSocket (between whole frames: everything
+/// the library sent before is flushed by then).
+pub async fn write_raw(ws: &mut Ws, bytes: &[u8]) {
+    let tcp = ws.get_mut();
+    let _ = tcp.write_all(bytes).await;
+    let _ = tcp.flush().await;
+}

@@ -1,0 +1,384 @@
+//! The bridge under chaos: the app's bridge follows a link that reaches a real plant through the
+//! fault proxy, under a seeded random schedule of faults, while the plant raises and clears
+//! alarms and a second operator (another link through the same proxy) acknowledges them and
+//! both send commands. At the end: the desk got every alarm and command event once and in
+//! order, every new critical alarm was notified exactly once (alone or counted in a summary),
+//! the tray's tally matches the model, telemetry flushes kept their pace, and the process's
+//! tasks, descriptors and memory are flat.
+//!
+//! `BREWDECK_SOAK_SECS` (default 30) and `BREWDECK_SOAK_SEED` as in the link's soak.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use brewdeck_faults::gauges::{open_fds, rss_mib, tasks_back_to};
+use brewdeck_faults::{Schedule, Site};
+use brewdeck_link::{
+    CommandDraft, Delivery, Link, LinkConfig, LinkEvent, LinkState, MemoryTokenStore, ServerUrl,
+    Timings,
+};
+use brewdeck_plant::PlantConfig;
+use brewdeck_protocol::{Action, AlarmId, AlarmState, EndpointId, Severity, Token, Value};
+use brewdeck_station::bridge::{AlarmTally, Bridge, Desk, FLUSH_EVERY};
+use brewdeck_station::notices::{Notice, NoticeKind};
+use brewdeck_station::readings::ReadingBatch;
+use brewdeck_station::settings::NotificationChoices;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+const TOKEN: &str = "bridge-soak-token";
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Everything the desk was given.
+#[derive(Debug, Default, Clone)]
+struct DeskLog {
+    /// Sequenced alarm and command events, in order (snapshot deliveries aside).
+    seqs: Vec<u64>,
+    /// Critical alarms the desk learnt of, by id.
+    critical: BTreeSet<AlarmId>,
+    alarm_notices: Vec<String>,
+    /// Alarms counted in summaries.
+    summarized: usize,
+    flushes: Vec<Instant>,
+    tally: AlarmTally,
+    synced: usize,
+    resyncs: usize,
+}
+
+struct Recorder(watch::Sender<DeskLog>);
+
+impl Desk for Recorder {
+    fn link_state(&mut self, _: &LinkState) {}
+    fn plant_event(&mut self, event: &LinkEvent) {
+        self.0.send_modify(|log| match event {
+            LinkEvent::Alarm { alarm, via } => {
+                if *via != Delivery::Snapshot {
+                    log.seqs.extend(alarm.seq);
+                }
+                if alarm.severity == Severity::Critical {
+                    log.critical.insert(alarm.alarm_id.clone());
+                }
+            }
+            LinkEvent::Command { command, via } if *via != Delivery::Snapshot => {
+                log.seqs.extend(command.seq);
+            }
+            LinkEvent::Synced { .. } => log.synced += 1,
+            _ => {}
+        });
+    }
+    fn readings(&mut self, _: &[ReadingBatch]) {
+        self.0.send_modify(|log| log.flushes.push(Instant::now()));
+    }
+    fn notify(&mut self, notice: &Notice) {
+        self.0.send_modify(|log| match notice.kind {
+            NoticeKind::Alarm => log.alarm_notices.push(notice.body.clone()),
+            NoticeKind::Summary => log.summarized += alarms_in(&notice.title),
+            NoticeKind::Command => {}
+        });
+    }
+    fn alarms(&mut self, tally: AlarmTally) {
+        self.0.send_modify(|log| log.tally = tally);
+    }
+    fn resync(&mut self) {
+        self.0.send_modify(|log| log.resyncs += 1);
+    }
+}
+
+/// "3 alarms and 2 command updates more in Brewdeck" → 3.
+fn alarms_in(title: &str) -> usize {
+    let words: Vec<&str> = title.split_whitespace().collect();
+    words
+        .windows(2)
+        .find(|w| w[1].starts_with("alarm"))
+        .and_then(|w| w[0].parse().ok())
+        .unwrap_or(0)
+}
+
+fn site() -> Site {
+    let mut config = PlantConfig::new(([127, 0, 0, 1], 0).into(), Token::new(TOKEN).unwrap());
+    config.admin = true;
+    config.tick = Duration::from_millis(20);
+    Site::start(config)
+}
+
+fn link(url: &str) -> Link {
+    let mut config = LinkConfig::new(ServerUrl::parse(url, false).unwrap());
+    config.connect_on_start = false;
+    config.timings = Timings {
+        ping_interval: Duration::from_millis(200),
+        dead_after: Duration::from_millis(800),
+        connect_timeout: Duration::from_secs(2),
+        backoff_base: Duration::from_millis(10),
+        backoff_cap: Duration::from_millis(100),
+        stable_after: Duration::from_secs(2),
+        ..Timings::default()
+    };
+    Link::spawn(config, Arc::new(MemoryTokenStore::new(Token::new(TOKEN)))).unwrap()
+}
+
+/// The plant raises and clears alarms; returns how many it raised.
+async fn plant_work(site: &Site, seed: u64, until: Instant) -> usize {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let (mut active, mut raised) = (Vec::new(), 0);
+    while Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(rng.u64(150..=400))).await;
+        if !active.is_empty() && rng.u8(..4) == 0 {
+            let id: u64 = active.swap_remove(rng.usize(..active.len()));
+            site.admin(&format!("/admin/alarm/{id}/clear"), None).await;
+        } else {
+            let severity = if rng.bool() { "critical" } else { "medium" };
+            let body = serde_json::json!({"severity": severity, "message": format!("Bridge soak alarm {raised}")});
+            let (status, json) = site.admin("/admin/alarm", Some(&body.to_string())).await;
+            assert_eq!(status, 201, "{json}");
+            active.push(json["alarmId"].as_u64().unwrap());
+            raised += 1;
+        }
+    }
+    raised
+}
+
+/// An operator: commands, and acknowledgements of what shows.
+async fn operate(link: Link, setpoints: Vec<EndpointId>, seed: u64, until: Instant) {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    while Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(rng.u64(200..=600))).await;
+        let _ = link
+            .send_command(CommandDraft {
+                endpoint_id: setpoints[rng.usize(..setpoints.len())].clone(),
+                action: Action::Set,
+                value: Some(Value::Number(f64::from(rng.u32(40..=70)))),
+            })
+            .await;
+        if let Ok(snap) = link.snapshot().await {
+            let open: Vec<AlarmId> = snap
+                .alarms
+                .iter()
+                .filter(|a| a.acked != Some(true))
+                .map(|a| a.alarm_id.clone())
+                .collect();
+            if !open.is_empty() {
+                let _ = link
+                    .acknowledge(open[rng.usize(..open.len())].clone())
+                    .await;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bridge_delivers_everything_once_and_notifies_once_under_random_faults() {
+    let secs = std::env::var("BREWDECK_SOAK_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
+    let seed = std::env::var("BREWDECK_SOAK_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| fastrand::u64(..));
+    println!(
+        "bridge soak: {secs} s, seed {seed} (BREWDECK_SOAK_SEED={seed} runs this schedule again)"
+    );
+    let site = site();
+    let proxy = site.proxy().clone();
+    let url = site.ws_url();
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let tasks_before = metrics.num_alive_tasks();
+
+    let desk_link = link(&url);
+    let other = link(&url);
+    let (_choices, choices_rx) = watch::channel(NotificationChoices::default());
+    let (log_tx, mut log) = watch::channel(DeskLog::default());
+    let bridge = tokio::spawn(Bridge::new(&desk_link, choices_rx).run(Recorder(log_tx)));
+    for l in [&desk_link, &other] {
+        l.follow_catalog(true).await.unwrap();
+        l.connect().await.unwrap();
+    }
+    tokio::time::timeout(WAIT, log.wait_for(|l| l.synced >= 1))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut other_state = other.watch_state();
+    tokio::time::timeout(WAIT, other_state.wait_for(LinkState::is_connected))
+        .await
+        .unwrap()
+        .unwrap();
+    let first = desk_link.snapshot().await.unwrap();
+    let on_screen_at_start: HashSet<AlarmId> =
+        first.alarms.iter().map(|a| a.alarm_id.clone()).collect();
+    let setpoints: Vec<EndpointId> = first
+        .catalog
+        .iter()
+        .filter(|e| e.name.ends_with("setpoint"))
+        .map(|e| e.id.clone())
+        .collect();
+    let tasks_linked = metrics.num_alive_tasks();
+    let fds_linked = open_fds();
+
+    let started = Instant::now();
+    let until = started + Duration::from_secs(secs);
+    let p = proxy.clone();
+    let network = tokio::spawn(async move { Schedule::new(seed).drive(&p, until).await });
+    let ops = [
+        tokio::spawn(operate(
+            desk_link.clone(),
+            setpoints.clone(),
+            seed ^ 1,
+            until,
+        )),
+        tokio::spawn(operate(other.clone(), setpoints.clone(), seed ^ 2, until)),
+    ];
+    let mut rss = Vec::new();
+    let sampling = async {
+        while Instant::now() < until {
+            rss.push(rss_mib());
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    };
+    let (raised, ()) = tokio::join!(plant_work(&site, seed ^ 3, until), sampling);
+    let faults = network.await.unwrap();
+    for op in ops {
+        op.await.unwrap();
+    }
+
+    // Healed: the desk's link comes back and catches up with one last alarm.
+    proxy.clear();
+    let (_, last) = site
+        .admin(
+            "/admin/alarm",
+            Some(r#"{"severity":"critical","message":"Bridge soak over"}"#),
+        )
+        .await;
+    let last_seq = last["seq"].as_u64().unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        log.wait_for(|l| l.seqs.contains(&last_seq)),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("the desk never caught up: {:?}", desk_link.state()))
+    .unwrap();
+
+    // Once and in order.
+    let snapshot = log.borrow().clone();
+    let out_of_order: Vec<_> = snapshot.seqs.windows(2).filter(|w| w[1] <= w[0]).collect();
+    assert!(
+        out_of_order.is_empty(),
+        "the desk got events twice or out of order: {out_of_order:?}"
+    );
+    assert_eq!(snapshot.resyncs, 0, "the bridge lagged its link");
+
+    // Every new critical alarm notified once: alone, or counted in a summary. Summaries come
+    // at most once a minute, so the last may still be due.
+    let expected: BTreeSet<AlarmId> = snapshot
+        .critical
+        .iter()
+        .filter(|id| !on_screen_at_start.contains(*id))
+        .cloned()
+        .collect();
+    let all_counted = tokio::time::timeout(
+        Duration::from_secs(75),
+        log.wait_for(|l| l.alarm_notices.len() + l.summarized >= expected.len()),
+    )
+    .await
+    .is_ok();
+    let counted = log.borrow().clone();
+    assert!(
+        all_counted,
+        "{} critical alarms, {} notified alone, {} summarized",
+        expected.len(),
+        counted.alarm_notices.len(),
+        counted.summarized
+    );
+    let mut alone = HashMap::new();
+    for body in &counted.alarm_notices {
+        *alone.entry(body.as_str()).or_insert(0) += 1;
+    }
+    let twice: Vec<_> = alone.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "notified twice: {twice:?}");
+    assert_eq!(
+        counted.alarm_notices.len() + counted.summarized,
+        expected.len()
+    );
+
+    // The tray's tally is the model's.
+    let model = desk_link.snapshot().await.unwrap();
+    let open: Vec<_> = model
+        .alarms
+        .iter()
+        .filter(|a| !(a.acked == Some(true) && a.state == Some(AlarmState::Cleared)))
+        .collect();
+    let want = AlarmTally {
+        open: open.len(),
+        unacknowledged_critical: open
+            .iter()
+            .filter(|a| a.severity == Severity::Critical && a.acked != Some(true))
+            .count(),
+    };
+    let tallied = tokio::time::timeout(WAIT, log.wait_for(|l| l.tally == want))
+        .await
+        .is_ok();
+    assert!(tallied, "tally {:?}, model {want:?}", log.borrow().tally);
+
+    // Telemetry kept its pace through it all.
+    for pair in counted.flushes.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= FLUSH_EVERY,
+            "two flushes {:?} apart",
+            pair[1] - pair[0]
+        );
+    }
+    assert!(
+        counted.flushes.len() as u64 > secs,
+        "{} flushes in {secs} s",
+        counted.flushes.len()
+    );
+
+    // Flat.
+    let tasks_end = metrics.num_alive_tasks();
+    let fds_end = tokio::time::timeout(WAIT, async {
+        loop {
+            if proxy.counters().open == 2 {
+                return open_fds();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the proxy's dead connections went");
+    let (rss_mid, rss_end) = (rss[rss.len() / 3], rss_mib());
+    let connections = model.counters.connections;
+    println!(
+        "bridge soak: seed {seed}, {secs} s; faults {faults:?}; {raised} alarms raised, {} critical new, \
+         {} notified alone, {} summarized; {} flushes; connections {connections}; tasks {tasks_linked} -> {tasks_end}; \
+         fds {fds_linked} -> {fds_end}; RSS {rss_mid:.1} -> {rss_end:.1} MiB",
+        expected.len(),
+        counted.alarm_notices.len(),
+        counted.summarized,
+        counted.flushes.len(),
+    );
+    assert!(
+        connections > 3,
+        "the schedule hardly broke anything: {connections}"
+    );
+    assert!(
+        tasks_end <= tasks_linked,
+        "tasks {tasks_linked} -> {tasks_end}"
+    );
+    assert!(
+        fds_end <= fds_linked + 2,
+        "descriptors {fds_linked} -> {fds_end}"
+    );
+    assert!(
+        rss_end - rss_mid <= 16.0,
+        "RSS grew {rss_mid:.1} -> {rss_end:.1} MiB"
+    );
+
+    desk_link.shutdown().await;
+    other.shutdown().await;
+    tokio::time::timeout(WAIT, bridge)
+        .await
+        .expect("the bridge ends with its link")
+        .unwrap();
+    drop((desk_link, other));
+    tasks_back_to(tasks_before, WAIT).await.unwrap();
+}
