@@ -12,19 +12,18 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 const BIN: &str = env!("CARGO_BIN_EXE_brewdeck-plant");
 
-fn token_file(name: &str, token: &str) -> std::path::PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("brewdeck-plant-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("token");
+/// A token file in a folder removed when the returned guard goes.
+fn token_file(token: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("token");
     std::fs::write(&path, format!("{token}\n")).unwrap();
-    path
+    (dir, path)
 }
 
 #[tokio::test]
 async fn serves_on_the_printed_address_and_stops_gracefully_on_sigterm() {
     let secret = "cli-secret-7d1e2b";
-    let path = token_file("serve", secret);
+    let (_dir, path) = token_file(secret);
     let mut child = Command::new(BIN)
         .args([
             "--listen",
@@ -124,7 +123,7 @@ async fn without_a_token_it_refuses_to_start() {
 async fn a_busy_address_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let path = token_file("busy", "t");
+    let (_dir, path) = token_file("t");
     let out = Command::new(BIN)
         .args(["--listen", &addr, "--token-file"])
         .arg(&path)
