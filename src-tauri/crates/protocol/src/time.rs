@@ -1,4 +1,4 @@
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use ts_rs::TS;
@@ -14,8 +14,17 @@ impl Timestamp {
         Timestamp(Utc::now())
     }
 
+    /// `None` outside the years RFC 3339 can write (0000–9999): such a time could be read
+    /// but never written back.
     pub fn from_unix_millis(ms: i64) -> Option<Self> {
-        Utc.timestamp_millis_opt(ms).single().map(Timestamp)
+        Utc.timestamp_millis_opt(ms)
+            .single()
+            .map(Timestamp)
+            .filter(Timestamp::writable)
+    }
+
+    fn writable(&self) -> bool {
+        (0..=9999).contains(&self.0.year())
     }
 
     pub fn unix_millis(&self) -> i64 {
@@ -30,6 +39,7 @@ impl Timestamp {
         NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
             .ok()
             .map(|naive| Timestamp(naive.and_utc()))
+            .filter(Timestamp::writable)
     }
 }
 
@@ -84,5 +94,22 @@ impl<'de> Deserialize<'de> for Timestamp {
             }
         }
         d.deserialize_any(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Timestamp;
+
+    #[test]
+    fn a_time_past_year_9999_is_refused_as_it_could_not_be_written_back() {
+        // 10^12 Unix seconds (a server sending milliseconds as seconds) is in year 33658.
+        let far: Result<Timestamp, _> = serde_json::from_str("1000000000000");
+        assert!(far.is_err());
+        assert!(Timestamp::parse("+33658-09-27T01:46:40Z").is_none());
+        let near: Timestamp = serde_json::from_str("1000000000").expect("2001");
+        let again: Timestamp =
+            serde_json::from_str(&serde_json::to_string(&near).expect("written")).expect("read");
+        assert_eq!(again, near);
     }
 }
