@@ -75,6 +75,10 @@ pub(crate) async fn serve(
     let (kill_tx, kill_rx) = watch::channel(None::<Kill>);
     let poisoned = Arc::new(AtomicBool::new(false));
     let stranded = Arc::new(AtomicBool::new(false));
+    let swallow = Swallow {
+        poisoned: poisoned.clone(),
+        stranded: stranded.clone(),
+    };
     let mut rng = fastrand::Rng::with_seed(seed);
     let up = direction(
         client_read,
@@ -83,10 +87,7 @@ pub(crate) async fn serve(
         faults.clone(),
         kill_rx.clone(),
         kill_tx.clone(),
-        Swallow {
-            poisoned: poisoned.clone(),
-            stranded: stranded.clone(),
-        },
+        swallow.clone(),
         rng.fork(),
         shared.clone(),
     );
@@ -97,10 +98,7 @@ pub(crate) async fn serve(
         faults.clone(),
         kill_rx,
         kill_tx.clone(),
-        Swallow {
-            poisoned: poisoned.clone(),
-            stranded: stranded.clone(),
-        },
+        swallow,
         rng.fork(),
         shared.clone(),
     );

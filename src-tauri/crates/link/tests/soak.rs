@@ -12,7 +12,7 @@
 
 mod common;
 
-use brewdeck_faults::gauges::{open_fds, rss_mib, tasks_back_to};
+use brewdeck_faults::gauges::{rss_mib, tasks_back_to, Footprint};
 use brewdeck_faults::{Schedule, Site};
 use brewdeck_link::{CommandDraft, CommandPhase, Delivery, Link, LinkEvent};
 use brewdeck_protocol::{Action, AlarmId, AlarmState, CommandId, EndpointId, Value};
@@ -185,8 +185,7 @@ async fn two_operators_lose_nothing_and_run_nothing_twice_under_random_faults() 
         .map(|e| e.id.clone())
         .collect();
     assert!(!setpoints.is_empty());
-    let tasks_linked = metrics.num_alive_tasks();
-    let fds_linked = open_fds();
+    let linked = Footprint::now();
 
     // Warm up the allocator and the plant's history before taking the memory baseline.
     let started = Instant::now();
@@ -345,38 +344,31 @@ async fn two_operators_lose_nothing_and_run_nothing_twice_under_random_faults() 
         (site.proxy().counters().open == 2).then_some(())
     })
     .await;
-    let tasks_end = metrics.num_alive_tasks();
-    let fds_end = open_fds();
+    let end = Footprint::now();
     let third = rss.len() / 3;
-    let (rss_mid, rss_end) = (rss[third].1, rss_mib());
+    let rss_mid = rss[third].1;
     let connections = (snap_a.counters.connections, snap_b.counters.connections);
     println!(
         "soak: seed {seed}, {secs} s; faults {faults:?}; {raised} alarms raised; commands A {} B {}, {succeeded} succeeded; \
-         connections A {} B {}; seq {from}..={last_seq}; tasks {tasks_linked} -> {tasks_end}; fds {fds_linked} -> {fds_end}; \
-         RSS {:.1} MiB at {} s -> {rss_end:.1} MiB",
+         connections A {} B {}; seq {from}..={last_seq}; tasks {} -> {}; fds {} -> {}; \
+         RSS {:.1} MiB at {} s -> {:.1} MiB",
         issued_a.len(),
         issued_b.len(),
         connections.0,
         connections.1,
+        linked.tasks,
+        end.tasks,
+        linked.fds,
+        end.fds,
         rss_mid,
         rss[third].0,
+        end.rss_mib,
     );
     assert!(
         connections.0 > 3 && connections.1 > 3,
         "the schedule hardly broke anything: {connections:?}"
     );
-    assert!(
-        tasks_end <= tasks_linked,
-        "tasks {tasks_linked} -> {tasks_end}"
-    );
-    assert!(
-        fds_end <= fds_linked + 2,
-        "descriptors {fds_linked} -> {fds_end}"
-    );
-    assert!(
-        rss_end - rss_mid <= 16.0,
-        "RSS grew {rss_mid:.1} -> {rss_end:.1} MiB"
-    );
+    end.assert_flat_since(&linked, rss_mid);
 
     // And when the links go, so do their tasks.
     a.shutdown().await;

@@ -9,7 +9,7 @@
 //! `BREWDECK_SOAK_SECS` (default 30) and `BREWDECK_SOAK_SEED` as in the link's soak.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use brewdeck_faults::gauges::{open_fds, rss_mib, tasks_back_to};
+use brewdeck_faults::gauges::{rss_mib, tasks_back_to, Footprint};
 use brewdeck_faults::{Schedule, Site};
 use brewdeck_link::{
     CommandDraft, Delivery, Link, LinkConfig, LinkEvent, LinkState, MemoryTokenStore, ServerUrl,
@@ -212,8 +212,7 @@ async fn the_bridge_delivers_everything_once_and_notifies_once_under_random_faul
         .filter(|e| e.name.ends_with("setpoint"))
         .map(|e| e.id.clone())
         .collect();
-    let tasks_linked = metrics.num_alive_tasks();
-    let fds_linked = open_fds();
+    let linked = Footprint::now();
 
     let started = Instant::now();
     let until = started + Duration::from_secs(secs);
@@ -334,44 +333,37 @@ async fn the_bridge_delivers_everything_once_and_notifies_once_under_random_faul
     );
 
     // Flat.
-    let tasks_end = metrics.num_alive_tasks();
-    let fds_end = tokio::time::timeout(WAIT, async {
+    let end = tokio::time::timeout(WAIT, async {
         loop {
             if proxy.counters().open == 2 {
-                return open_fds();
+                return Footprint::now();
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     })
     .await
     .expect("the proxy's dead connections went");
-    let (rss_mid, rss_end) = (rss[rss.len() / 3], rss_mib());
+    let rss_mid = rss[rss.len() / 3];
     let connections = model.counters.connections;
     println!(
         "bridge soak: seed {seed}, {secs} s; faults {faults:?}; {raised} alarms raised, {} critical new, \
-         {} notified alone, {} summarized; {} flushes; connections {connections}; tasks {tasks_linked} -> {tasks_end}; \
-         fds {fds_linked} -> {fds_end}; RSS {rss_mid:.1} -> {rss_end:.1} MiB",
+         {} notified alone, {} summarized; {} flushes; connections {connections}; tasks {} -> {}; \
+         fds {} -> {}; RSS {rss_mid:.1} -> {:.1} MiB",
         expected.len(),
         counted.alarm_notices.len(),
         counted.summarized,
         counted.flushes.len(),
+        linked.tasks,
+        end.tasks,
+        linked.fds,
+        end.fds,
+        end.rss_mib,
     );
     assert!(
         connections > 3,
         "the schedule hardly broke anything: {connections}"
     );
-    assert!(
-        tasks_end <= tasks_linked,
-        "tasks {tasks_linked} -> {tasks_end}"
-    );
-    assert!(
-        fds_end <= fds_linked + 2,
-        "descriptors {fds_linked} -> {fds_end}"
-    );
-    assert!(
-        rss_end - rss_mid <= 16.0,
-        "RSS grew {rss_mid:.1} -> {rss_end:.1} MiB"
-    );
+    end.assert_flat_since(&linked, rss_mid);
 
     desk_link.shutdown().await;
     other.shutdown().await;
