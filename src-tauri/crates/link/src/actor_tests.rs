@@ -5,35 +5,14 @@
 use crate::command_book::{CommandDraft, CommandPhase};
 use crate::events::{Delivery, LinkEvent};
 use crate::state::{LinkState, ProtocolLevel};
-use crate::testing::{config, harness, Peer};
+use crate::testing::{config, connected, harness, snapshot, Peer};
 use crate::transport::DialError;
 use brewdeck_protocol::{
-    Action, Alarm, AlarmId, ClientMessage, CommandState, CommandStatus, Connected, EndpointId,
-    Hello, Resumed, ServerMessage, Severity, Snapshot, Subscription, Timestamp, Token, PROTOCOL_V1,
+    Action, Alarm, AlarmId, ClientMessage, CommandState, CommandStatus, EndpointId, Hello, Resumed,
+    ServerMessage, Severity, Subscription, Timestamp, Token, PROTOCOL_V1,
 };
 use std::time::Duration;
 use tokio::time::Instant;
-
-fn connected(level1: bool) -> ServerMessage {
-    ServerMessage::Connected(Connected {
-        client_id: "c1".into(),
-        protocols: level1.then(|| vec![PROTOCOL_V1.to_owned()]),
-        server_time: None,
-        plant: Some("Test brewery".into()),
-        last_seq: None,
-    })
-}
-
-fn snapshot(seq: u64) -> ServerMessage {
-    ServerMessage::Snapshot(Snapshot {
-        catalog: vec![],
-        values: vec![],
-        alarms: vec![],
-        commands: vec![],
-        seq,
-        plant: None,
-    })
-}
 
 fn alarm(id: u64, seq: Option<u64>) -> ServerMessage {
     ServerMessage::Alarm(Alarm {

@@ -9,11 +9,8 @@
 
 use crate::events::LinkEvent;
 use crate::state::LinkState;
-use crate::testing::{config, harness, Harness, Peer};
-use brewdeck_protocol::{
-    decode_server, AlarmId, ClientMessage, Connected, Hello, Resumed, ServerMessage, Snapshot,
-    PROTOCOL_V1,
-};
+use crate::testing::{config, connected, harness, snapshot, Harness, Peer};
+use brewdeck_protocol::{decode_server, AlarmId, ClientMessage, Hello, Resumed, ServerMessage};
 use bytes::Bytes;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -188,27 +185,6 @@ fn ender() -> impl Strategy<Value = Option<Ender>> {
         Ender::Reconnect,
         Ender::HangUp,
     ]))
-}
-
-fn connected(level1: bool) -> ServerMessage {
-    ServerMessage::Connected(Connected {
-        client_id: "c1".into(),
-        protocols: level1.then(|| vec![PROTOCOL_V1.to_owned()]),
-        server_time: None,
-        plant: Some("Test brewery".into()),
-        last_seq: None,
-    })
-}
-
-fn snapshot(seq: u64) -> ServerMessage {
-    ServerMessage::Snapshot(Snapshot {
-        catalog: vec![],
-        values: vec![],
-        alarms: vec![],
-        commands: vec![],
-        seq,
-        plant: None,
-    })
 }
 
 /// Greets the link; for level 1, returns the `lastSeq` its `hello` carried.

@@ -7,7 +7,9 @@ use crate::handle::Link;
 use crate::state::LinkState;
 use crate::token_store::MemoryTokenStore;
 use crate::transport::{BoxSocket, DialError, Dialer};
-use brewdeck_protocol::{decode_client, encode, ClientMessage, ServerMessage, Token};
+use brewdeck_protocol::{
+    decode_client, encode, ClientMessage, Connected, ServerMessage, Snapshot, Token, PROTOCOL_V1,
+};
 use futures_util::future::BoxFuture;
 use futures_util::{Sink, Stream};
 use std::pin::Pin;
@@ -209,4 +211,27 @@ impl Harness {
         .await
         .expect("event within an hour")
     }
+}
+
+/// A server's `connected` greeting, offering level 1 when `level1`.
+pub fn connected(level1: bool) -> ServerMessage {
+    ServerMessage::Connected(Connected {
+        client_id: "c1".into(),
+        protocols: level1.then(|| vec![PROTOCOL_V1.to_owned()]),
+        server_time: None,
+        plant: Some("Test brewery".into()),
+        last_seq: None,
+    })
+}
+
+/// An empty snapshot at `seq`.
+pub fn snapshot(seq: u64) -> ServerMessage {
+    ServerMessage::Snapshot(Snapshot {
+        catalog: vec![],
+        values: vec![],
+        alarms: vec![],
+        commands: vec![],
+        seq,
+        plant: None,
+    })
 }
