@@ -114,6 +114,12 @@ pub(crate) async fn serve(
                     count(&shared, Kill::Strand);
                     stranded.store(true, Ordering::Relaxed);
                 }
+                Ok(Kill::EndStranded) => {
+                    if stranded.load(Ordering::Relaxed) {
+                        count(&shared, Kill::Cut);
+                        kill_tx.send_replace(Some(Kill::Cut));
+                    }
+                }
                 Ok(kill) => {
                     count(&shared, kill);
                     kill_tx.send_replace(Some(kill));
@@ -153,6 +159,7 @@ fn count(shared: &Shared, kill: Kill) {
         Kill::Cut => shared.cuts.fetch_add(1, Ordering::Relaxed),
         Kill::Reset => shared.resets.fetch_add(1, Ordering::Relaxed),
         Kill::Strand => shared.strands.fetch_add(1, Ordering::Relaxed),
+        Kill::EndStranded => return,
     };
 }
 
@@ -311,7 +318,7 @@ async fn write(
     };
     match killed {
         // Stranding never ends a direction; a cut is the gentle end.
-        Kill::Cut | Kill::Strand => {
+        Kill::Cut | Kill::Strand | Kill::EndStranded => {
             let _ = to.shutdown().await;
         }
         Kill::Reset => {

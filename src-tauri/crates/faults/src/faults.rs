@@ -37,4 +37,7 @@ pub enum Kill {
     /// The connection goes half-open for good: nothing passes either way, not even a close,
     /// as when a NAT forgets the flow. New connections are not touched.
     Strand,
+    /// Every stranded connection closed cleanly, as when the forgotten flow finally times out;
+    /// the others are not touched.
+    EndStranded,
 }

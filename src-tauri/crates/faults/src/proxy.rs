@@ -130,6 +130,11 @@ impl FaultProxy {
         self.kill(Kill::Strand);
     }
 
+    /// Closes every stranded connection cleanly; the others go on.
+    pub fn end_stranded(&self) {
+        self.kill(Kill::EndStranded);
+    }
+
     fn kill(&self, kill: Kill) {
         tracing::info!(?kill, "fault proxy: kill");
         // No receiver means no open connection: nothing to do.

@@ -91,8 +91,9 @@ impl Schedule {
         }
     }
 
-    /// Applies the steps to `proxy` as they fall due, until `until`; then lifts every fault.
-    /// Returns how many of each kind were applied.
+    /// Applies the steps to `proxy` as they fall due, until `until`; then lifts every fault and
+    /// closes what it stranded (a stranded connection outlives `clear`, and no caller should
+    /// have to remember it). Returns how many of each kind were applied.
     pub async fn drive(self, proxy: &FaultProxy, until: Instant) -> BTreeMap<&'static str, u32> {
         let mut applied = BTreeMap::new();
         for step in self {
@@ -104,6 +105,7 @@ impl Schedule {
             *applied.entry(step.fault.name()).or_default() += 1;
         }
         proxy.clear();
+        proxy.end_stranded();
         applied
     }
 

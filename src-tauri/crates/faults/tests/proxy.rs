@@ -2,7 +2,7 @@
 //! client sees, and what the server sees.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use brewdeck_faults::{FaultProxy, Faults, ProxyCounters};
+use brewdeck_faults::{Fault, FaultProxy, Faults, ProxyCounters, Schedule};
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -364,4 +364,53 @@ async fn a_stranded_connection_goes_half_open_for_good_while_new_ones_pass() {
         timeout(WAIT, echo.ends.recv()).await.unwrap().unwrap(),
         ServerSaw::Eof
     );
+}
+
+#[tokio::test]
+async fn ending_the_stranded_closes_them_and_leaves_the_others_whole() {
+    let (mut echo, proxy) = setup().await;
+    let mut stranded = TcpStream::connect(proxy.addr()).await.unwrap();
+    round_trip(&mut stranded, b"before").await;
+    proxy.strand();
+    counters_reach(&proxy, |c| c.strands == 1).await;
+    let mut whole = TcpStream::connect(proxy.addr()).await.unwrap();
+    round_trip(&mut whole, b"x").await;
+    proxy.end_stranded();
+    // The stranded one ends cleanly on both sides; the other still carries bytes.
+    assert_eq!(next_read(&mut stranded).await.unwrap(), 0);
+    assert_eq!(
+        timeout(WAIT, echo.ends.recv()).await.unwrap().unwrap(),
+        ServerSaw::Eof
+    );
+    assert_eq!(round_trip(&mut whole, b"still here").await, b"still here");
+    counters_reach(&proxy, |c| c.open == 1).await;
+}
+
+/// Seed 6302601011154421502 ends its schedule on a `Strand`: the bridge soak then waited
+/// forever for the stranded connection to go, since `clear` does not end it. The schedule
+/// itself ends what it stranded, whoever drives it.
+#[tokio::test]
+async fn a_schedule_that_ends_on_a_strand_leaves_nothing_stranded() {
+    const SEED: u64 = 6_302_601_011_154_421_502;
+    let (_echo, proxy) = setup().await;
+    let mut s = TcpStream::connect(proxy.addr()).await.unwrap();
+    round_trip(&mut s, b"up").await;
+    // The soak's length that ended on a Strand: find the last step before 30 s.
+    let mut at = Duration::ZERO;
+    let mut last = None;
+    for step in Schedule::new(SEED) {
+        if at + step.after >= Duration::from_secs(30) {
+            break;
+        }
+        at += step.after;
+        last = Some(step.fault);
+    }
+    assert_eq!(last, Some(Fault::Strand), "the seed's last step");
+    proxy.strand();
+    counters_reach(&proxy, |c| c.strands == 1).await;
+    // Driving only the short tail is enough: what matters is what `drive` does at its end.
+    let until = Instant::now();
+    Schedule::new(SEED).drive(&proxy, until).await;
+    assert_eq!(next_read(&mut s).await.unwrap(), 0, "the stranded one ended");
+    counters_reach(&proxy, |c| c.open == 0).await;
 }
