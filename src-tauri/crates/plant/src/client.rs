@@ -5,6 +5,7 @@
 //! second: a `command` dropped that way gets no status at all, and the client should send it
 //! again with the same `commandId` (which never runs twice).
 
+use crate::caps;
 use crate::rate::RateLimit;
 use crate::shared::{until, ConnectionSlot, Shared};
 use crate::state::ClientInfo;
@@ -19,7 +20,7 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
-use tokio::time::{Duration, Instant};
+use tokio::time::{Duration, Instant, MissedTickBehavior};
 
 /// How long a closing handshake may take before the socket is dropped anyway; also how long a
 /// socket that can no longer be read is held after our close (see `End::CloseUnread`).
@@ -107,6 +108,9 @@ enum End {
     CloseUnread(u16, &'static str),
     /// Admin drop: no close handshake at all.
     Abrupt,
+    /// No frame for the silent limit: the path is dead or the peer does not answer, so no
+    /// close handshake either.
+    Silent,
     /// Graceful shutdown: `reconnect`, then close.
     Shutdown,
 }
@@ -176,6 +180,13 @@ impl Session {
         let mut drop_all = self.shared.signals.drop_all.subscribe();
         let period = self.shared.config.heartbeat;
         let mut heartbeat = tokio::time::interval_at(Instant::now() + period, period);
+        let limits = self.shared.config.limits;
+        let mut ping =
+            tokio::time::interval_at(Instant::now() + limits.ping_every, limits.ping_every);
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // One timer, pushed back by every frame that arrives.
+        let silence = tokio::time::sleep(limits.silent_limit);
+        tokio::pin!(silence);
         let mut stalled = false;
 
         let end = loop {
@@ -186,7 +197,12 @@ impl Session {
                 // Half-open: hold the socket but touch it no more until unstalled.
                 stalled = false;
                 tokio::select! {
-                    _ = until(&mut stall, false) => continue,
+                    _ = until(&mut stall, false) => {
+                        // The stall was the plant's silence, not the client's.
+                        silence.as_mut().reset(Instant::now() + limits.silent_limit);
+                        ping.reset();
+                        continue;
+                    }
                     _ = until(&mut shutdown, true) => break End::Shutdown,
                     _ = drop_all.changed() => break End::Abrupt,
                 }
@@ -196,36 +212,47 @@ impl Session {
                 _ = until(&mut shutdown, true) => break End::Shutdown,
                 _ = drop_all.changed() => break End::Abrupt,
                 _ = until(&mut stall, true) => stalled = true,
-                frame = incoming.next() => match frame {
-                    Some(Err(e)) if is_capacity(&e) => {
-                        // Over the socket's hard limit: said, then closed, like a frame
-                        // between the two limits.
-                        self.out.push(error_text(
-                            ErrorCode::FrameTooLarge,
-                            "frame over the socket's hard size limit",
-                            false,
-                        ));
-                        break End::CloseUnread(CLOSE_TOO_BIG, "frame too large");
+                frame = incoming.next() => {
+                    if let Some(Ok(_)) = &frame {
+                        silence.as_mut().reset(Instant::now() + limits.silent_limit);
                     }
-                    None | Some(Err(_)) => break End::Gone,
-                    Some(Ok(Message::Close(_))) => break End::Gone,
-                    Some(Ok(Message::Text(text))) => {
-                        // What was published before this message goes out under the
-                        // subscriptions it was published under: a subscribe covers exactly
-                        // the events after it.
-                        if let Some(end) = self.drain(&mut sink, None).await {
-                            break end;
+                    match frame {
+                        Some(Err(e)) if is_capacity(&e) => {
+                            // Over the socket's hard limit: said, then closed, like a frame
+                            // between the two limits.
+                            self.out.push(error_text(
+                                ErrorCode::FrameTooLarge,
+                                "frame over the socket's hard size limit",
+                                false,
+                            ));
+                            break End::CloseUnread(CLOSE_TOO_BIG, "frame too large");
                         }
-                        if let Some(end) = self.on_text(text.as_str()) {
-                            break end;
+                        None | Some(Err(_)) => break End::Gone,
+                        Some(Ok(Message::Close(_))) => break End::Gone,
+                        Some(Ok(Message::Text(text))) => {
+                            // What was published before this message goes out under the
+                            // subscriptions it was published under: a subscribe covers exactly
+                            // the events after it.
+                            if let Some(end) = self.drain(&mut sink, None).await {
+                                break end;
+                            }
+                            if let Some(end) = self.on_text(text.as_str()) {
+                                break end;
+                            }
                         }
+                        Some(Ok(Message::Binary(_))) => {
+                            self.out.push(error_text(ErrorCode::BadMessage, "binary frames are not part of the protocol", true));
+                        }
+                        // Ping is answered by the socket itself; a pong only shows the
+                        // client is there.
+                        Some(Ok(_)) => {}
                     }
-                    Some(Ok(Message::Binary(_))) => {
-                        self.out.push(error_text(ErrorCode::BadMessage, "binary frames are not part of the protocol", true));
-                    }
-                    // Ping is answered by the socket itself.
-                    Some(Ok(_)) => {}
                 },
+                // After the frame branch: a frame that waited while we wrote still counts.
+                _ = &mut silence => {
+                    tracing::info!(client = %self.client_id, silent_for = ?limits.silent_limit, "no frame from the client (not even a pong), dropping it");
+                    break End::Silent;
+                }
                 event = self.stream.recv() => match event {
                     Ok(event) => {
                         if let Some(end) = self.drain(&mut sink, Some(event)).await {
@@ -235,6 +262,13 @@ impl Session {
                     Err(RecvError::Lagged(missed)) => break self.too_slow(missed),
                     Err(RecvError::Closed) => break End::Shutdown,
                 },
+                _ = ping.tick() => {
+                    // A live client's socket answers with a pong, which resets `silence`.
+                    let sending = sink.send(Message::Ping(Default::default()));
+                    if !matches!(tokio::time::timeout(limits.write_timeout, sending).await, Ok(Ok(()))) {
+                        break End::Gone;
+                    }
+                }
                 _ = heartbeat.tick() => {
                     self.out.push(server_text(&ServerMessage::Heartbeat(Heartbeat {
                         timestamp: Timestamp::now(),
@@ -247,6 +281,7 @@ impl Session {
         match end {
             End::Gone => "peer gone",
             End::Abrupt => "dropped by admin",
+            End::Silent => "silent for too long",
             End::Close(code, reason) => {
                 self.write_out_and_close(&mut sink, &mut incoming, code, reason)
                     .await;
@@ -434,7 +469,14 @@ impl Session {
             }
         };
         match message {
-            ClientMessage::Subscribe(sub) => self.subscribe(sub),
+            ClientMessage::Subscribe(sub) => {
+                if let Err(e) = caps::subscription(&sub) {
+                    self.out
+                        .push(error_text(ErrorCode::BadMessage, e.to_string(), true));
+                    return None;
+                }
+                self.subscribe(sub)
+            }
             ClientMessage::Unsubscribe(sub) => self.unsubscribe(sub),
             ClientMessage::Ping => {
                 self.out.push(server_text(&ServerMessage::Pong(Pong {
@@ -456,6 +498,13 @@ impl Session {
                 }
             }
             ClientMessage::Command(command) => {
+                // Refused like any bad message: remembered, an over-long id would reach
+                // every snapshot.
+                if let Err(e) = caps::command(&command) {
+                    self.out
+                        .push(error_text(ErrorCode::BadMessage, e.to_string(), true));
+                    return None;
+                }
                 let submitted = self.shared.lock().submit(command);
                 if let Submitted::Repeat { status, .. } = submitted {
                     // Same id, same command: its current status, to the asker only.

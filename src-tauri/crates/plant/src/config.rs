@@ -1,6 +1,12 @@
+use crate::error::PlantError;
 use brewdeck_protocol::Token;
+use std::io::Read;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
+
+/// The largest admin token file read: a token is a line, not a document.
+const MAX_ADMIN_TOKEN_FILE_BYTES: u64 = 4096;
 
 /// Everything a plant server is started with. `PlantConfig::new(addr, token)` gives the
 /// defaults the binary and the app's demo mode use.
@@ -12,6 +18,8 @@ pub struct PlantConfig {
     pub name: String,
     /// Serve `/admin/*` (to loopback peers only).
     pub admin: bool,
+    /// When set, every admin request must carry `Authorization: Bearer` with this token.
+    pub admin_token: Option<Token>,
     pub seed: u64,
     pub fermenters: usize,
     /// Simulation step, and so the telemetry rate: every analog value is published each tick.
@@ -52,6 +60,12 @@ pub struct ClientLimits {
     /// A client that takes no data for this long (its socket stays full) is dropped, freeing
     /// its slot.
     pub write_timeout: Duration,
+    /// A WebSocket Ping goes to each client this often, so a live one always has something
+    /// to answer.
+    pub ping_every: Duration,
+    /// A client from which no frame at all (text, pong, ping, ...) has arrived for this long
+    /// is dropped: its path is dead, and it would hold its connection slot forever.
+    pub silent_limit: Duration,
 }
 
 impl Default for ClientLimits {
@@ -67,6 +81,8 @@ impl Default for ClientLimits {
             message_burst: 100.0,
             stream_buffer: 16 * 1024,
             write_timeout: Duration::from_secs(10),
+            ping_every: Duration::from_secs(30),
+            silent_limit: Duration::from_secs(60),
         }
     }
 }
@@ -85,6 +101,7 @@ impl PlantConfig {
             token,
             name: "Brewdeck demo brewery".to_owned(),
             admin: false,
+            admin_token: None,
             seed: 1,
             fermenters: 4,
             tick: Duration::from_millis(250),
@@ -97,4 +114,24 @@ impl PlantConfig {
             flood: None,
         }
     }
+}
+
+/// Reads the admin token from a file: its content, surrounding whitespace ignored. An empty
+/// file, or one over 4 KiB, is refused; no error ever carries the content.
+pub fn admin_token_from_file(path: &Path) -> Result<Token, PlantError> {
+    let refused = |reason: String| PlantError::AdminTokenFile {
+        path: path.to_owned(),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(|e| refused(e.to_string()))?;
+    // One byte past the cap tells "too big" from "exactly at the cap" without reading more.
+    let mut bytes = Vec::new();
+    file.take(MAX_ADMIN_TOKEN_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| refused(e.to_string()))?;
+    if bytes.len() as u64 > MAX_ADMIN_TOKEN_FILE_BYTES {
+        return Err(refused(format!("over {MAX_ADMIN_TOKEN_FILE_BYTES} bytes")));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| refused("not UTF-8 text".to_owned()))?;
+    Token::new(text).ok_or_else(|| refused("empty".to_owned()))
 }

@@ -1,4 +1,5 @@
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 /// Why a plant server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -10,4 +11,7 @@ pub enum PlantError {
     },
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// `reason` never holds the file's content.
+    #[error("cannot use the admin token file {}: {reason}", path.display())]
+    AdminTokenFile { path: PathBuf, reason: String },
 }

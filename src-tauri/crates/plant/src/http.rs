@@ -2,6 +2,7 @@
 //! `POST /api/os/command`, and the admin API when enabled.
 
 use crate::admin;
+use crate::caps;
 use crate::client;
 use crate::shared::{Full, Shared};
 use crate::state::Submitted;
@@ -27,7 +28,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/health", get(health))
         .route("/api/os/command", post(command));
     if shared.config.admin {
-        router = router.merge(admin::router());
+        router = router.merge(admin::router(&shared));
     }
     router.with_state(shared)
 }
@@ -50,12 +51,12 @@ fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
 
 /// The credentials of an `Authorization: Bearer` header; the scheme is case-insensitive
 /// (RFC 6750 / RFC 9110).
-fn bearer(header: &str) -> Option<&str> {
+pub(crate) fn bearer(header: &str) -> Option<&str> {
     let (scheme, credentials) = header.trim_start().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then_some(credentials)
 }
 
-fn unauthorized() -> Response {
+pub(crate) fn unauthorized() -> Response {
     let mut response = problem(
         StatusCode::UNAUTHORIZED,
         "unauthorized",
@@ -173,6 +174,13 @@ async fn command(
             .expires_at
             .unwrap_or(Timestamp(Timestamp::now().0 + DEFAULT_COMMAND_LIFETIME)),
     };
+    if let Err(e) = caps::command(&command) {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadMessage.as_str(),
+            e.to_string(),
+        );
+    }
     match shared.lock().submit(command) {
         Submitted::New(record) => (StatusCode::ACCEPTED, Json(record)).into_response(),
         Submitted::Repeat { record, .. } => (StatusCode::OK, Json(record)).into_response(),

@@ -14,6 +14,7 @@
 //! ```
 
 mod admin;
+mod caps;
 mod client;
 mod config;
 mod error;
@@ -24,6 +25,6 @@ mod shared;
 pub mod sim;
 mod state;
 
-pub use config::{ClientLimits, Flood, PlantConfig};
+pub use config::{admin_token_from_file, ClientLimits, Flood, PlantConfig};
 pub use error::PlantError;
 pub use server::{start, RunningPlant};

@@ -3,7 +3,7 @@
 //! Prints the bound address (`127.0.0.1:PORT`) alone on the first line of stdout, so scripts
 //! can listen on port 0 and read where it went; logs go to stderr.
 
-use brewdeck_plant::{start, ClientLimits, Flood, PlantConfig};
+use brewdeck_plant::{admin_token_from_file, start, ClientLimits, Flood, PlantConfig};
 use brewdeck_protocol::Token;
 use clap::Parser;
 use std::io::Write;
@@ -37,6 +37,10 @@ struct Args {
     /// Serve /admin/* (alarm, drop, stall, unstall, stats) to loopback peers.
     #[arg(long)]
     admin: bool,
+    /// With --admin: every admin request must also carry `Authorization: Bearer` with the
+    /// token in this file (surrounding whitespace ignored; at most 4 KiB).
+    #[arg(long, requires = "admin")]
+    admin_token_file: Option<PathBuf>,
     /// Seed of the simulation: the same seed gives the same plant behaviour.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -101,6 +105,9 @@ fn config(args: &Args) -> Result<PlantConfig, String> {
     }
     config.name = args.name.clone();
     config.admin = args.admin;
+    if let Some(path) = &args.admin_token_file {
+        config.admin_token = Some(admin_token_from_file(path).map_err(|e| e.to_string())?);
+    }
     config.seed = args.seed;
     config.fermenters = args.fermenters;
     config.tick = seconds("1 / --telemetry-hz", 1.0 / args.telemetry_hz)?;
@@ -138,13 +145,23 @@ async fn wait_for_stop() {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    // The filter caps the libraries that see the token's header below trace, whatever
+    // RUST_LOG says.
+    {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            )
+            .finish()
+            .with(tracing_subscriber::filter::filter_fn(
+                brewdeck_protocol::logs::may_log,
+            ))
+            .init();
+    }
     let args = Args::parse();
     let config = match config(&args) {
         Ok(c) => c,

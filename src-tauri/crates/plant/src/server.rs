@@ -1,5 +1,6 @@
 //! Starting and stopping a plant server, and its background tasks.
 
+use crate::caps::MAX_PLANT_NAME_BYTES;
 use crate::config::PlantConfig;
 use crate::error::PlantError;
 use crate::http;
@@ -36,6 +37,12 @@ fn validate(config: &PlantConfig) -> Result<(), PlantError> {
             "heartbeat must be longer than zero".into(),
         ));
     }
+    if config.name.len() > MAX_PLANT_NAME_BYTES {
+        return Err(PlantError::Config(format!(
+            "the plant name is {} bytes; at most {MAX_PLANT_NAME_BYTES} are accepted",
+            config.name.len()
+        )));
+    }
     if !(1..=8).contains(&config.fermenters) {
         return Err(PlantError::Config("fermenters must be 1 to 8".into()));
     }
@@ -45,9 +52,18 @@ fn validate(config: &PlantConfig) -> Result<(), PlantError> {
         || l.stream_buffer == 0
         || l.max_frame_bytes < 256
         || l.write_timeout.is_zero()
+        || l.ping_every.is_zero()
+        || l.silent_limit.is_zero()
     {
         return Err(PlantError::Config(
             "limits too small to serve anyone".into(),
+        ));
+    }
+    // A quiet but healthy client answers pings only: it must be pinged before it counts as
+    // silent.
+    if l.silent_limit <= l.ping_every {
+        return Err(PlantError::Config(
+            "the silent limit must be longer than the ping interval".into(),
         ));
     }
     if !(l.messages_per_second > 0.0 && l.message_burst >= 1.0) {
@@ -224,5 +240,11 @@ mod tests {
         assert!(refused(|c| c.limits.commands_per_second = f64::NAN));
         assert!(refused(|c| c.limits.command_burst = 0.5));
         assert!(refused(|c| c.limits.messages_per_second = f64::NAN));
+        assert!(refused(
+            |c| c.limits.silent_limit = std::time::Duration::ZERO
+        ));
+        assert!(refused(|c| c.limits.silent_limit = c.limits.ping_every));
+        assert!(!refused(|c| c.name = "n".repeat(256)));
+        assert!(refused(|c| c.name = "n".repeat(257)));
     }
 }

@@ -4,6 +4,7 @@
 //! held, so "take a snapshot and start following the stream" done under the lock has no gap
 //! and no overlap. Nothing awaits while holding it.
 
+use crate::caps::{self, Refused, MAX_HELD_ALARMS};
 use crate::config::{Flood, PlantConfig};
 use crate::sim::{Brewery, SimConfig, SimEvent};
 use axum::extract::ws::Utf8Bytes;
@@ -56,6 +57,11 @@ const SNAPSHOT_PAST_EXPIRY: chrono::Duration = chrono::Duration::seconds(60);
 /// At most this many ended commands in a snapshot, the latest: a snapshot must stay far under
 /// a client's message limit (the link's is 1 MiB) however busy the plant is.
 const MAX_SNAPSHOT_ENDED: usize = 1_000;
+
+/// The encoded size commands may fill a snapshot up to. The rest of it is bounded by the caps
+/// (at most `MAX_HELD_ALARMS` alarms of a 1 KiB one-line message, at most twice that once
+/// escaped): about 600 KiB at worst, so a snapshot stays under a client's 1 MiB either way.
+const SNAPSHOT_BUDGET: usize = 512 * 1024;
 
 /// How far ahead of the server's clock a client's `issuedAt` may be.
 const MAX_CLOCK_AHEAD: chrono::Duration = chrono::Duration::minutes(1);
@@ -189,6 +195,24 @@ fn clamp(t: Timestamp, now: Timestamp) -> Timestamp {
         .checked_add_signed(MAX_COMMAND_LIFETIME)
         .unwrap_or(now.0);
     Timestamp(t.0.clamp(min, max))
+}
+
+/// The length of a value encoded as JSON, counted without building the text.
+fn encoded_len<T: Serialize>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Our own types always encode (`text` relies on it too).
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 fn text(message: &ServerMessage) -> Utf8Bytes {
@@ -416,14 +440,22 @@ impl PlantState {
     }
 
     /// Raised from the admin API: a manual alarm with no simulator condition behind it.
+    /// Refused when the plant already holds `MAX_HELD_ALARMS`: every held alarm is in every
+    /// snapshot.
     pub fn raise_manual(
         &mut self,
         severity: Severity,
         message: String,
         endpoint: Option<EndpointId>,
-    ) -> (u64, Seq) {
+    ) -> Result<(u64, Seq), Refused> {
+        caps::alarm_message(&message)?;
+        if self.alarms.len() >= MAX_HELD_ALARMS {
+            return Err(Refused::TooManyAlarms {
+                max: MAX_HELD_ALARMS,
+            });
+        }
         let id = self.raise(severity, message, endpoint, Timestamp::now());
-        (id, self.seq)
+        Ok((id, self.seq))
     }
 
     pub fn clear_manual(&mut self, id: u64) -> bool {
@@ -627,20 +659,23 @@ impl PlantState {
     // ----- what clients ask for -----
 
     pub fn snapshot(&self) -> Snapshot {
-        Snapshot {
+        let mut snapshot = Snapshot {
             catalog: self.catalog.clone(),
             values: self.values.iter().flatten().cloned().collect(),
             alarms: self.alarms.values().cloned().collect(),
-            commands: self.snapshot_commands(Timestamp::now()),
+            commands: Vec::new(),
             seq: self.seq,
             plant: Some(self.name.clone()),
-        }
+        };
+        let room = SNAPSHOT_BUDGET.saturating_sub(encoded_len(&snapshot));
+        snapshot.commands = self.snapshot_commands(Timestamp::now(), room);
+        snapshot
     }
 
     /// The commands in flight, and the latest ended ones whose clients may still be waiting
-    /// for their outcome, in `seq` order. Not every remembered one: a day of them would not
-    /// fit in a client's message.
-    fn snapshot_commands(&self, now: Timestamp) -> Vec<CommandRecord> {
+    /// for their outcome, in `seq` order, within `room` bytes once encoded. Not every
+    /// remembered one: a day of them would not fit in a client's message.
+    fn snapshot_commands(&self, now: Timestamp, room: usize) -> Vec<CommandRecord> {
         let awaited = |r: &CommandRecord| {
             r.expires_at
                 .0
@@ -659,7 +694,36 @@ impl PlantState {
             ended += usize::from(r.status.is_final());
             !r.status.is_final() || ended <= MAX_SNAPSHOT_ENDED
         });
-        commands.into_iter().rev().cloned().collect()
+        // Over the room, the oldest ended ones are left out first; those in flight only when
+        // they alone do not fit (their clients then learn the outcome from the live stream).
+        commands.sort_by_key(|r| (r.status.is_final(), std::cmp::Reverse(r.seq)));
+        let offered = commands.len();
+        let in_flight = commands.iter().filter(|r| !r.status.is_final()).count();
+        let mut used = 0usize;
+        let mut kept: Vec<&CommandRecord> = Vec::with_capacity(offered);
+        for record in commands {
+            // One more for the comma between records.
+            used += encoded_len(record) + 1;
+            if used > room {
+                break;
+            }
+            kept.push(record);
+        }
+        if kept.len() < in_flight {
+            tracing::warn!(
+                offered,
+                kept = kept.len(),
+                "snapshot over its budget: commands in flight left out"
+            );
+        } else if kept.len() < offered {
+            tracing::debug!(
+                offered,
+                kept = kept.len(),
+                "snapshot over its budget: the oldest ended commands left out"
+            );
+        }
+        kept.sort_by_key(|r| r.seq);
+        kept.into_iter().cloned().collect()
     }
 
     pub fn snapshot_text(&self) -> Utf8Bytes {
@@ -953,6 +1017,122 @@ mod memory_tests {
         assert_eq!(ids.first().map(String::as_str), Some("r-0"));
         assert_eq!(ids.last().map(String::as_str), Some("in-flight"));
         assert!(snapshot.commands.windows(2).all(|w| w[0].seq < w[1].seq));
+    }
+
+    /// An id as long as the plant takes, in the character that costs the most once escaped.
+    fn maximal_id(i: usize) -> String {
+        let tag = format!("{i}-");
+        format!("{tag}{}", "\"".repeat(caps::MAX_ID_BYTES - tag.len()))
+    }
+
+    /// Refused at once (unknown endpoint), kept as an ended command: maximal id, endpoint
+    /// and value.
+    fn maximal_refused(i: usize, now: Timestamp) -> Command {
+        Command {
+            command_id: CommandId(maximal_id(i)),
+            endpoint_id: EndpointId::from(maximal_id(i).as_str()),
+            action: Action::Set,
+            value: Some(Value::Text("\"".repeat(caps::MAX_TEXT_VALUE_BYTES))),
+            issued_at: now,
+            expires_at: at(now, 30),
+        }
+    }
+
+    fn maximal_in_flight(s: &PlantState, i: usize, now: Timestamp) -> Command {
+        let c = command(s, &maximal_id(i), now, at(now, 30));
+        assert!(caps::command(&c).is_ok());
+        c
+    }
+
+    #[test]
+    fn a_snapshot_of_a_full_plant_stays_under_a_clients_frame_limit() {
+        let mut s = state();
+        let now = Timestamp::now();
+        let message = "\"".repeat(caps::MAX_ALARM_MESSAGE_BYTES);
+        let mut raised = Vec::new();
+        let refusal = loop {
+            match s.raise_manual(Severity::Critical, message.clone(), None) {
+                Ok((id, _)) => raised.push(id),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(
+            refusal,
+            Refused::TooManyAlarms {
+                max: MAX_HELD_ALARMS
+            }
+        );
+        assert_eq!(raised.len(), MAX_HELD_ALARMS);
+        for i in 0..2 * MAX_SNAPSHOT_ENDED {
+            let c = maximal_refused(i, now);
+            assert!(caps::command(&c).is_ok(), "at the caps, not over");
+            s.submit_at(c, now);
+        }
+        for i in 0..500 {
+            s.submit_at(maximal_in_flight(&s, 100_000 + i, now), now);
+        }
+
+        let text = s.snapshot_text();
+        assert!(
+            text.len() < 1 << 20,
+            "a snapshot of {} bytes breaks every desk",
+            text.len()
+        );
+        let Ok(brewdeck_protocol::ServerMessage::Snapshot(snapshot)) =
+            brewdeck_protocol::decode_server(text.as_str())
+        else {
+            panic!("a snapshot")
+        };
+        for id in raised {
+            assert!(
+                snapshot.alarms.iter().any(|a| a.alarm_id == id.into()),
+                "alarm {id} left out"
+            );
+        }
+    }
+
+    #[test]
+    fn over_its_budget_a_snapshot_leaves_out_the_oldest_ended_commands_first() {
+        let mut s = state();
+        let now = Timestamp::now();
+        for i in 0..MAX_SNAPSHOT_ENDED {
+            s.submit_at(maximal_refused(i, now), now);
+        }
+        let in_flight: Vec<String> = (0..50).map(|i| maximal_id(100_000 + i)).collect();
+        for i in 0..50 {
+            let accepted = s.submit_at(maximal_in_flight(&s, 100_000 + i, now), now);
+            assert!(matches!(accepted, Submitted::New(r) if !r.status.is_final()));
+        }
+
+        let text = s.snapshot_text();
+        assert!(text.len() <= SNAPSHOT_BUDGET, "{} bytes", text.len());
+        let snapshot = s.snapshot();
+        let ids: Vec<&str> = snapshot
+            .commands
+            .iter()
+            .map(|c| c.command_id.0.as_str())
+            .collect();
+        for id in &in_flight {
+            assert!(ids.contains(&id.as_str()), "in flight, kept");
+        }
+        let ended: Vec<&str> = snapshot
+            .commands
+            .iter()
+            .filter(|c| c.status.is_final())
+            .map(|c| c.command_id.0.as_str())
+            .collect();
+        assert!(
+            !ended.is_empty() && ended.len() < MAX_SNAPSHOT_ENDED,
+            "{} ended kept",
+            ended.len()
+        );
+        // The latest ones, in seq order, ending with the last refused.
+        let first_kept = MAX_SNAPSHOT_ENDED - ended.len();
+        let expected: Vec<String> = (first_kept..MAX_SNAPSHOT_ENDED).map(maximal_id).collect();
+        assert_eq!(
+            ended,
+            expected.iter().map(String::as_str).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -34,7 +34,8 @@ async fn serves_on_the_printed_address_and_stops_gracefully_on_sigterm() {
             "--token-file",
         ])
         .arg(&path)
-        .env("RUST_LOG", "debug")
+        // Every level: the libraries that see the Authorization header stay below trace.
+        .env("RUST_LOG", "trace")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -86,6 +87,8 @@ async fn serves_on_the_printed_address_and_stops_gracefully_on_sigterm() {
         .unwrap();
     assert!(logs.contains("plant server listening"), "{logs}");
     assert!(logs.contains("upgrade refused: bad token"), "{logs}");
+    // Logging is on at every level the cap leaves.
+    assert!(logs.contains("DEBUG"), "{logs}");
     assert!(!logs.contains(secret), "the token leaked into the logs");
     assert!(
         !logs.contains("not-it"),

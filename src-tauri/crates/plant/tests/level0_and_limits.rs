@@ -586,3 +586,95 @@ async fn one_address_cannot_take_every_connection() {
         .unwrap();
     Client::connect(&plant).await.expect_connected().await;
 }
+
+/// A client that reads all the time (so its socket answers every ping) on a task of its own:
+/// messages to send in, protocol messages out.
+fn reading_all_the_time(
+    mut c: Client,
+) -> (
+    tokio::sync::mpsc::UnboundedSender<ClientMessage>,
+    tokio::sync::mpsc::UnboundedReceiver<ServerMessage>,
+) {
+    let (ask, mut asked) = tokio::sync::mpsc::unbounded_channel::<ClientMessage>();
+    let (tell, told) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                frame = c.ws.next() => match frame {
+                    Some(Ok(Message::Text(t))) => {
+                        let _ = tell.send(decode_server(t.as_str()).unwrap());
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => break,
+                },
+                m = asked.recv() => match m {
+                    Some(m) => c.send(&m).await,
+                    None => break,
+                },
+            }
+        }
+    });
+    (ask, told)
+}
+
+#[tokio::test]
+async fn a_silent_client_is_dropped_while_one_that_reads_stays() {
+    let plant = plant_with(|c| {
+        c.limits.ping_every = std::time::Duration::from_millis(100);
+        c.limits.silent_limit = std::time::Duration::from_millis(500);
+    })
+    .await;
+    let (ask, mut told) = reading_all_the_time(Client::connect(&plant).await);
+    // Handshake done, then never a read or a write: the plant's pings go unanswered.
+    let mut silent = Client::connect(&plant).await;
+    let mut count = plant.watch_connections();
+    tokio::time::timeout(WAIT, count.wait_for(|n| *n == 2))
+        .await
+        .unwrap()
+        .unwrap();
+
+    tokio::time::timeout(WAIT, count.wait_for(|n| *n == 1))
+        .await
+        .expect("the silent client was dropped")
+        .unwrap();
+    // Its socket ended: what was sent before (connected, pings), then nothing.
+    while silent.frame().await.is_some() {}
+
+    // The one that read all along is still served: it gets an answer.
+    ask.send(ClientMessage::Ping).unwrap();
+    tokio::time::timeout(WAIT, async {
+        loop {
+            match told.recv().await {
+                Some(ServerMessage::Pong(_)) => break,
+                Some(_) => {}
+                None => panic!("the reading client's socket ended"),
+            }
+        }
+    })
+    .await
+    .expect("a pong for the client that reads");
+    assert_eq!(plant.connections(), 1);
+}
+
+#[tokio::test]
+async fn time_stalled_is_not_counted_against_a_client() {
+    let silent_limit = std::time::Duration::from_millis(500);
+    let plant = plant_with(|c| {
+        c.limits.ping_every = std::time::Duration::from_millis(400);
+        c.limits.silent_limit = silent_limit;
+    })
+    .await;
+    let mut c = Client::connect(&plant).await;
+    c.expect_connected().await;
+    admin_json(&plant, "POST", "/admin/stall", None).await;
+    // Stalled for twice the silent limit: not dropped meanwhile (nothing runs)...
+    let mut count = plant.watch_connections();
+    let dropped = tokio::time::timeout(silent_limit * 2, count.wait_for(|n| *n == 0)).await;
+    assert!(dropped.is_err(), "dropped while stalled");
+    admin_json(&plant, "POST", "/admin/unstall", None).await;
+    // ...nor at once after: the client is answered.
+    c.send(&ClientMessage::Ping).await;
+    c.until(|m| matches!(m, ServerMessage::Pong(_)).then_some(()))
+        .await;
+    assert_eq!(plant.connections(), 1);
+}

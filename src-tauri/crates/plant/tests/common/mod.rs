@@ -175,7 +175,8 @@ impl Client {
     }
 }
 
-/// A minimal HTTP/1.1 request: (status, body).
+/// A minimal HTTP/1.1 request: (status, body). Addressed to the plant's own address, as any
+/// local tool would.
 pub async fn http(
     plant: &RunningPlant,
     method: &str,
@@ -183,13 +184,32 @@ pub async fn http(
     body: Option<&str>,
     token: Option<&str>,
 ) -> (u16, String) {
-    let mut stream = TcpStream::connect(plant.local_addr()).await.unwrap();
+    let host = plant.local_addr().to_string();
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![("Host", host.as_str())];
+    if let Some(auth) = &auth {
+        headers.push(("Authorization", auth.as_str()));
+    }
+    http_with(plant.local_addr(), method, path, &headers, body).await
+}
+
+/// An HTTP/1.1 request with exactly these headers (and `Connection`, `Content-Type`,
+/// `Content-Length`): (status, body).
+pub async fn http_with(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
     let body = body.unwrap_or("");
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
+    let headers: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: plant\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\n{headers}Connection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).await.unwrap();
