@@ -38,12 +38,21 @@ impl PendingUpdate {
     }
 }
 
+/// Only a newer release is offered: never the running version again, never an older one (a
+/// channel serving an old, vulnerable release must not be able to downgrade the desk).
+pub fn is_upgrade(current: &semver::Version, offered: &semver::Version) -> bool {
+    offered > current
+}
+
 pub async fn check<R: Runtime>(app: &AppHandle<R>) -> Result<UpdateCheck, AppError> {
     let current = app.package_info().version.to_string();
     let not_set_up = |e: tauri_plugin_updater::Error| {
         AppError::Internal(format!("the updater is not set up: {e}"))
     };
-    let mut builder = app.updater_builder().timeout(CHECK_TIMEOUT);
+    let mut builder = app
+        .updater_builder()
+        .timeout(CHECK_TIMEOUT)
+        .version_comparator(|current, offered| is_upgrade(&current, &offered.version));
     if let Some(url) = app
         .try_state::<PendingUpdate>()
         .and_then(|p| p.endpoint.clone())
@@ -82,4 +91,26 @@ pub async fn install<R: Runtime>(app: &AppHandle<R>) -> Result<(), AppError> {
         .await
         .map_err(|e| AppError::Internal(format!("the update could not be installed: {e}")))?;
     app.restart();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_upgrade;
+
+    fn v(text: &str) -> semver::Version {
+        semver::Version::parse(text).expect("a version")
+    }
+
+    #[test]
+    fn only_a_newer_version_is_an_update() {
+        assert!(is_upgrade(&v("1.2.3"), &v("1.2.4")));
+        assert!(is_upgrade(&v("1.2.3"), &v("2.0.0")));
+        assert!(is_upgrade(&v("1.3.0-rc.1"), &v("1.3.0")));
+        assert!(!is_upgrade(&v("1.2.3"), &v("1.2.3")), "the same version");
+        assert!(!is_upgrade(&v("1.2.3"), &v("1.2.2")), "a downgrade");
+        assert!(
+            !is_upgrade(&v("1.3.0"), &v("1.3.0-rc.1")),
+            "a pre-release of it"
+        );
+    }
 }

@@ -122,3 +122,126 @@ fn the_updater_trusts_only_https_and_a_minisign_key() {
     assert_eq!(raw.len(), 42);
     assert_eq!(&raw[..2], b"Ed");
 }
+
+fn workflow() -> Value {
+    serde_yaml::from_str(&workflow_text()).unwrap()
+}
+
+fn steps(job: &Value) -> &Vec<Value> {
+    job["steps"].as_sequence().unwrap()
+}
+
+fn mentions_secret(value: &Value) -> bool {
+    serde_yaml::to_string(value).unwrap().contains("secrets.")
+}
+
+/// A tag can be moved to other code; a commit cannot. Each action is pinned by its full
+/// commit SHA, with the version it is in a comment beside it.
+#[test]
+fn every_action_is_pinned_by_a_full_commit_sha() {
+    let text = workflow_text();
+    let mut pinned = 0;
+    for line in text.lines() {
+        let Some(at) = line.find("uses:") else {
+            continue;
+        };
+        let used = line[at + "uses:".len()..].trim();
+        let (action, rest) = used.split_once('@').expect("an action names its version");
+        let (sha, comment) = rest.split_once(' ').unwrap_or((rest, ""));
+        assert!(
+            sha.len() == 40 && sha.chars().all(|c| c.is_ascii_hexdigit()),
+            "{action} is pinned by {sha:?}, not a commit SHA"
+        );
+        let named = comment.trim_start().strip_prefix('#').map(str::trim);
+        assert!(
+            named.is_some_and(|v| !v.is_empty()),
+            "{action}: no comment naming the version: {line}"
+        );
+        pinned += 1;
+    }
+    assert!(pinned >= 4, "only {pinned} actions found");
+}
+
+#[test]
+fn the_release_job_has_least_privilege_and_no_cache() {
+    let wf = workflow();
+    // Nothing granted workflow-wide; each job says what it needs.
+    let top = wf["permissions"]
+        .as_mapping()
+        .expect("workflow permissions");
+    assert!(top.is_empty(), "workflow-wide permissions: {top:?}");
+    assert!(wf.get("env").is_none_or(|e| !mentions_secret(e)));
+    for (name, job) in wf["jobs"].as_mapping().unwrap() {
+        let perms = job["permissions"]
+            .as_mapping()
+            .unwrap_or_else(|| panic!("{name:?}: no permissions"));
+        for (scope, grant) in perms {
+            assert!(
+                grant == "read" || (scope == "contents" && grant == "write"),
+                "{name:?} is granted {scope:?}: {grant:?}"
+            );
+        }
+    }
+    let job = &wf["jobs"]["installers"];
+    assert_eq!(
+        job["environment"], "release",
+        "not in the protected environment"
+    );
+    for step in steps(job) {
+        let uses = step["uses"].as_str().unwrap_or_default();
+        assert!(!uses.contains("cache"), "a cache action: {uses}");
+        assert!(
+            step["with"].get("cache").is_none(),
+            "{uses} restores a cache"
+        );
+        if uses.starts_with("actions/checkout@") {
+            assert_eq!(
+                step["with"]["persist-credentials"],
+                Value::Bool(false),
+                "the checkout keeps the token"
+            );
+        }
+    }
+}
+
+/// Any of hundreds of crates' build scripts could read an environment variable: the secrets
+/// are in no job- or workflow-wide environment, only in the steps that sign, and everything
+/// is compiled before them.
+#[test]
+fn the_signing_secrets_reach_only_the_steps_that_sign() {
+    let wf = workflow();
+    let job = &wf["jobs"]["installers"];
+    assert!(
+        job.get("env").is_none_or(|e| !mentions_secret(e)),
+        "job-wide secrets"
+    );
+    let names: Vec<String> = steps(job)
+        .iter()
+        .map(|s| {
+            s["name"]
+                .as_str()
+                .or(s["uses"].as_str())
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    let with_secrets: Vec<&String> = steps(job)
+        .iter()
+        .zip(&names)
+        .filter(|(s, _)| mentions_secret(s))
+        .map(|(_, n)| n)
+        .collect();
+    assert_eq!(
+        with_secrets,
+        ["Windows signing certificate", "bundle, sign and publish"],
+        "steps that see secrets"
+    );
+    let compile = names
+        .iter()
+        .position(|n| n.starts_with("compile"))
+        .expect("a compile step");
+    let first_secret = names.iter().position(|n| n == with_secrets[0]).unwrap();
+    assert!(compile < first_secret, "compiling comes before any secret");
+    let run = steps(job)[compile]["run"].as_str().unwrap();
+    assert!(run.contains("--no-bundle"), "{run}");
+}
