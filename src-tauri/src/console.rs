@@ -4,7 +4,7 @@
 use crate::cli::Launch;
 use crate::demo::DemoPlant;
 use crate::error::AppError;
-use brewdeck_link::{CommandDraft, CommandView, Link, LinkConfig, ServerUrl};
+use brewdeck_link::{CommandDraft, CommandView, Destination, Link, LinkConfig, ServerUrl};
 use brewdeck_protocol::{AlarmId, EndpointId, Token};
 use brewdeck_station::bridge::Bridge;
 use brewdeck_station::keychain::KeychainEntry;
@@ -39,6 +39,9 @@ pub struct Console {
     pub log_dir: PathBuf,
     choices: watch::Sender<NotificationChoices>,
     current: Mutex<Current>,
+    /// Held by every command that changes the server or the token: they run one at a time,
+    /// so two saves cannot interleave their moves.
+    changes: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Console {
@@ -89,21 +92,36 @@ impl Console {
         let (vault, server, demo, url) = match target {
             Target::Demo => {
                 let demo = DemoPlant::start().await?;
-                let vault = Vault::new(None);
+                let vault = Vault::new(demo.url.clone(), None);
                 vault.use_for_session(demo.token.clone(), TokenSource::Demo);
                 let url = demo.url.clone();
                 (vault, None, Some(demo), url)
             }
             Target::Server(server) => {
-                let vault = Vault::new(Some(keychain_for(&keychain_service, &server)));
+                let vault = Vault::new(
+                    server.clone(),
+                    Some(keychain_for(&keychain_service, &server)),
+                );
                 if let Some(token) = &launch.env_token {
                     vault.use_for_session(token.clone(), TokenSource::Environment);
                 }
                 (vault, Some(server.clone()), None, server)
             }
         };
+        let mut site_ca = if demo.is_some() { None } else { site_ca };
+        if let Some(ca) = site_ca.clone() {
+            // A CA file that changed since it was saved must not keep the app from starting.
+            let check = url.clone();
+            let checked = tokio::task::spawn_blocking(move || Destination::new(check, Some(&ca)))
+                .await
+                .map_err(|_| AppError::Internal("checking the site CA file failed".to_owned()))?;
+            if let Err(e) = checked {
+                problem = Some(format!("The saved site CA file is not usable: {e}"));
+                site_ca = None;
+            }
+        }
         let mut config = LinkConfig::new(url);
-        config.site_ca = if demo.is_some() { None } else { site_ca };
+        config.site_ca = site_ca;
         config.connect_on_start = false;
         let link = Link::spawn(config, Arc::new(vault.clone()))?;
         let (choices, choices_rx) = watch::channel(settings.notifications.clone());
@@ -128,6 +146,7 @@ impl Console {
                 server,
                 demo,
             }),
+            changes: tokio::sync::Mutex::new(()),
         };
         Ok((console, bridge))
     }
@@ -179,8 +198,8 @@ impl Console {
     }
 
     pub async fn set_token(&self, token: String, remember: bool) -> Result<DeskStatus, AppError> {
-        let token = Token::new(token.trim())
-            .ok_or_else(|| AppError::Invalid("the token is empty".to_owned()))?;
+        let token =
+            Token::new(token).ok_or_else(|| AppError::Invalid("the token is empty".to_owned()))?;
         if self.is_demo() {
             return Err(AppError::Invalid(
                 "the demo plant uses its own one-time token: set a server in the settings first"
@@ -192,8 +211,9 @@ impl Console {
         } else {
             Keep::SessionOnly
         };
+        let _one_at_a_time = self.changes.lock().await;
         self.link
-            .set_token(self.vault.writer(keep), Some(token))
+            .set_token(self.vault.writer(keep), self.vault.server(), Some(token))
             .await?;
         Ok(self.status())
     }
@@ -204,14 +224,17 @@ impl Console {
                 "the demo plant's token is not stored anywhere".to_owned(),
             ));
         }
+        let _one_at_a_time = self.changes.lock().await;
         self.link
-            .set_token(self.vault.writer(Keep::Remember), None)
+            .set_token(self.vault.writer(Keep::Remember), self.vault.server(), None)
             .await?;
         Ok(self.status())
     }
 
     /// Checks, applies (moving to another server or the demo plant if it changed) and saves.
+    /// Everything a move needs is checked before anything changes.
     pub async fn save_settings(&self, settings: Settings) -> Result<DeskStatus, AppError> {
+        let _one_at_a_time = self.changes.lock().await;
         settings.validate()?;
         let server = settings.server()?;
         let site_ca = settings.site_ca()?;
@@ -228,7 +251,21 @@ impl Console {
             None => !was_demo,
         };
         if moved {
-            self.move_to(server, site_ca).await?;
+            match server {
+                Some(server) => {
+                    // Reads and parses the CA file: a bad one stops the move here.
+                    let destination = tokio::task::spawn_blocking(move || {
+                        Destination::new(server, site_ca.as_deref())
+                    })
+                    .await
+                    .map_err(|_| AppError::Internal("checking the server failed".to_owned()))??;
+                    self.move_to_server(destination).await?;
+                }
+                None => self.move_to_demo().await?,
+            }
+            // A new server starts with no subscriptions: follow its whole catalog again.
+            self.link.follow_catalog(true).await?;
+            let _ = self.probe_keychain().await;
         }
         let file = self.file.clone();
         let to_save = settings.clone();
@@ -244,44 +281,54 @@ impl Console {
         Ok(self.status())
     }
 
-    async fn move_to(
-        &self,
-        server: Option<ServerUrl>,
-        site_ca: Option<PathBuf>,
-    ) -> Result<(), AppError> {
-        match server {
-            Some(server) => {
-                // The link checks the CA file before anything changes.
-                self.vault
-                    .switch_profile(Some(keychain_for(&self.keychain_service, &server)));
-                self.link
-                    .set_server(server.clone(), site_ca.as_deref())
-                    .await?;
-                let old_demo = {
-                    let mut c = self.current();
-                    c.server = Some(server);
-                    c.server_from_command_line = false;
-                    c.demo.take()
-                };
-                if let Some(demo) = old_demo {
-                    demo.stop().await;
-                }
-            }
-            None => {
-                let demo = DemoPlant::start().await?;
-                self.vault.switch_profile(None);
-                self.vault
-                    .use_for_session(demo.token.clone(), TokenSource::Demo);
-                self.link.set_server(demo.url.clone(), None).await?;
-                let mut c = self.current();
-                c.server = None;
-                c.server_from_command_line = false;
-                c.demo = Some(demo);
-            }
+    /// Moves the token source, then the link: a dial in between asks the vault for the old
+    /// server's token, is refused, and the link dials again on the new server.
+    async fn move_to_server(&self, destination: Destination) -> Result<(), AppError> {
+        let server = destination.server().clone();
+        self.vault.switch_profile(
+            server.clone(),
+            Some(keychain_for(&self.keychain_service, &server)),
+            None,
+        );
+        let old_demo = {
+            let mut c = self.current();
+            c.server = Some(server);
+            c.server_from_command_line = false;
+            c.demo.take()
+        };
+        self.link.set_server(destination).await?;
+        if let Some(demo) = old_demo {
+            demo.stop().await;
         }
-        // A new server starts with no subscriptions: follow its whole catalog again.
-        self.link.follow_catalog(true).await?;
-        let _ = self.probe_keychain().await;
+        Ok(())
+    }
+
+    async fn move_to_demo(&self) -> Result<(), AppError> {
+        let demo = DemoPlant::start().await?;
+        let url = demo.url.clone();
+        let destination =
+            match tokio::task::spawn_blocking(move || Destination::new(url, None)).await {
+                Ok(Ok(d)) => d,
+                failed => {
+                    demo.stop().await;
+                    return Err(match failed {
+                        Ok(Err(e)) => e.into(),
+                        _ => AppError::Internal("starting the demo plant failed".to_owned()),
+                    });
+                }
+            };
+        self.vault.switch_profile(
+            demo.url.clone(),
+            None,
+            Some((demo.token.clone(), TokenSource::Demo)),
+        );
+        {
+            let mut c = self.current();
+            c.server = None;
+            c.server_from_command_line = false;
+            c.demo = Some(demo);
+        }
+        self.link.set_server(destination).await?;
         Ok(())
     }
 
@@ -303,16 +350,8 @@ impl Console {
 
     /// Opens the log folder in the desktop's file manager.
     pub fn open_log_folder(&self) -> Result<(), AppError> {
-        let opener = if cfg!(target_os = "macos") {
-            "open"
-        } else if cfg!(windows) {
-            "explorer"
-        } else {
-            "xdg-open"
-        };
-        std::process::Command::new(opener)
-            .arg(&self.log_dir)
-            .spawn()
+        let opener = brewdeck_station::opener::folder_opener();
+        brewdeck_station::opener::open_folder_with(opener, &self.log_dir)
             .map(|_| ())
             .map_err(|e| {
                 AppError::Internal(format!(

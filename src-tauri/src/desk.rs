@@ -4,6 +4,7 @@
 use crate::console::Console;
 use brewdeck_link::{LinkEvent, LinkState};
 use brewdeck_station::bridge::{events, AlarmTally, Desk};
+use brewdeck_station::notice_text::DesktopText;
 use brewdeck_station::notices::Notice;
 use brewdeck_station::readings::ReadingBatch;
 use brewdeck_station::vault::TokenPresence;
@@ -73,13 +74,14 @@ impl<R: Runtime> Desk for TauriDesk<R> {
     }
 
     fn notify(&mut self, notice: &Notice) {
-        tracing::info!(kind = ?notice.kind, title = %notice.title, "notification");
+        let text = DesktopText::of(notice);
+        tracing::info!(kind = ?notice.kind, title = %text.title, "notification");
         let shown = self
             .app
             .notification()
             .builder()
-            .title(&notice.title)
-            .body(&notice.body)
+            .title(&text.title)
+            .body(&text.body)
             .show();
         if let Err(e) = shown {
             tracing::warn!(error = %e, "notification not shown");

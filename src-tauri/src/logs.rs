@@ -44,6 +44,10 @@ pub fn init(dir: &Path) -> Option<WorkerGuard> {
     };
     let installed = tracing_subscriber::registry()
         .with(filter)
+        // Whatever RUST_LOG says, the libraries that see the token's header stay below trace.
+        .with(tracing_subscriber::filter::filter_fn(
+            brewdeck_protocol::logs::may_log,
+        ))
         .with(fmt::layer().with_writer(std::io::stderr))
         .with(file_layer)
         .try_init();

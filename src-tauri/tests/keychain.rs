@@ -57,11 +57,21 @@ fn the_token_lives_in_the_keychain_and_only_there() {
     assert_eq!(bus.lookup(SERVICE, &url), None);
 
     // Written by another process, read by the app's keychain entry.
-    bus.store(SERVICE, "wss://other.example/ws", "written-elsewhere");
-    let other = KeychainEntry::new(SERVICE, "wss://other.example/ws");
-    assert_eq!(other.load().unwrap(), Token::new("written-elsewhere"));
-    other.clear().unwrap();
-    assert_eq!(other.load().unwrap(), None);
+    let other_url = brewdeck_link::ServerUrl::parse("wss://other.example/ws", false).unwrap();
+    bus.store(SERVICE, other_url.as_str(), "written-elsewhere");
+    let other = KeychainEntry::new(SERVICE, other_url.as_str());
+    assert_eq!(
+        other.load(&other_url).unwrap(),
+        Token::new("written-elsewhere")
+    );
+    // An entry answers for its own server only.
+    let plant_url = brewdeck_link::ServerUrl::parse(&url, false).unwrap();
+    assert!(matches!(
+        other.load(&plant_url),
+        Err(brewdeck_link::TokenStoreError::WrongServer(_))
+    ));
+    other.clear(&other_url).unwrap();
+    assert_eq!(other.load(&other_url).unwrap(), None);
 
     // The keychain goes away: a clear state, no plaintext fallback, and a session-only way on.
     keyring.stop();

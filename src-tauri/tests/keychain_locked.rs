@@ -5,7 +5,7 @@
 
 mod common;
 
-use brewdeck_link::{TokenStore, TokenStoreError};
+use brewdeck_link::{ServerUrl, TokenStore, TokenStoreError};
 use brewdeck_protocol::Token;
 use brewdeck_station::keychain::KeychainEntry;
 use brewdeck_station::vault::{Keep, KeychainState, Vault};
@@ -16,18 +16,22 @@ use std::sync::Arc;
 fn a_locked_keychain_is_reported_as_locked() {
     let bus = PrivateBus::start();
     let _keyring = bus.keyring(false);
-    let entry = KeychainEntry::new("com.brewdeck.desk", "wss://locked.example/ws");
+    let server = ServerUrl::parse("wss://locked.example/ws", false).unwrap();
+    let entry = KeychainEntry::new("com.brewdeck.desk", server.as_str());
     let token = Token::new("locked-test-token").unwrap();
-    assert_eq!(entry.save(&token), Err(TokenStoreError::Locked));
-    assert_eq!(entry.load(), Err(TokenStoreError::Locked));
+    assert_eq!(entry.save(&server, &token), Err(TokenStoreError::Locked));
+    assert_eq!(entry.load(&server), Err(TokenStoreError::Locked));
 
     // What the UI is told, and the session-only way on.
-    let vault = Vault::new(Some(Arc::new(entry)));
+    let vault = Vault::new(server.clone(), Some(Arc::new(entry)));
     assert_eq!(vault.probe().keychain, KeychainState::Locked);
     assert_eq!(
-        vault.writer(Keep::Remember).save(&token),
+        vault.writer(Keep::Remember).save(&server, &token),
         Err(TokenStoreError::Locked)
     );
-    vault.writer(Keep::SessionOnly).save(&token).unwrap();
-    assert_eq!(vault.load().unwrap(), Some(token));
+    vault
+        .writer(Keep::SessionOnly)
+        .save(&server, &token)
+        .unwrap();
+    assert_eq!(vault.load(&server).unwrap(), Some(token));
 }

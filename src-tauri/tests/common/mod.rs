@@ -91,17 +91,7 @@ pub fn app(launch: Launch) -> TestApp {
 impl TestApp {
     /// Invokes a command through the real IPC path, as the webview would.
     pub fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        let request = tauri::webview::InvokeRequest {
-            cmd: cmd.into(),
-            callback: tauri::ipc::CallbackFn(0),
-            error: tauri::ipc::CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: tauri::ipc::InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: tauri::test::INVOKE_KEY.to_string(),
-        };
-        let out = tauri::test::get_ipc_response(&self.window, request)
-            .map(|body| body.deserialize::<Value>().unwrap());
+        let out = invoke_on(&self.window, cmd, args);
         self.events
             .responses
             .lock()
@@ -124,6 +114,90 @@ impl TestApp {
             .wait_for_after(mark, "the link to connect", |e| {
                 e.name == events::LINK_STATE && e.payload["state"] == "connected"
             });
+    }
+}
+
+/// Invokes a command on `window` through the real IPC path, from any thread.
+pub fn invoke_on(
+    window: &WebviewWindow<MockRuntime>,
+    cmd: &str,
+    args: Value,
+) -> Result<Value, Value> {
+    let request = tauri::webview::InvokeRequest {
+        cmd: cmd.into(),
+        callback: tauri::ipc::CallbackFn(0),
+        error: tauri::ipc::CallbackFn(1),
+        url: "tauri://localhost".parse().unwrap(),
+        body: tauri::ipc::InvokeBody::Json(args),
+        headers: Default::default(),
+        invoke_key: tauri::test::INVOKE_KEY.to_string(),
+    };
+    tauri::test::get_ipc_response(window, request).map(|body| body.deserialize::<Value>().unwrap())
+}
+
+/// A server that answers every WebSocket upgrade with 401 and records the `Authorization`
+/// header each one carried: which token reached which server.
+pub struct Recorder {
+    pub url: String,
+    seen: Arc<(Mutex<Vec<Option<String>>>, Condvar)>,
+}
+
+impl Recorder {
+    pub fn start() -> Recorder {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("ws://{}/ws", listener.local_addr().unwrap());
+        let seen: Arc<(Mutex<Vec<Option<String>>>, Condvar)> = Arc::default();
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let _ = stream.set_read_timeout(Some(WAIT));
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && head.len() < 64 * 1024 {
+                    match stream.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => break,
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let auth = head.lines().find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("authorization")
+                        .then(|| value.trim().to_owned())
+                });
+                let _ = stream.write_all(
+                    b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+                let (list, cv) = &*log;
+                list.lock().unwrap().push(auth);
+                cv.notify_all();
+            }
+        });
+        Recorder { url, seen }
+    }
+
+    /// Every `Authorization` header received so far (`None`: the request had none).
+    pub fn seen(&self) -> Vec<Option<String>> {
+        self.seen.0.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `n` requests arrived.
+    pub fn wait_for(&self, n: usize) -> Vec<Option<String>> {
+        let deadline = Instant::now() + WAIT;
+        let (list, cv) = &*self.seen;
+        let mut guard = list.lock().unwrap();
+        while guard.len() < n {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "timed out waiting for {n} requests at {}",
+                self.url
+            );
+            guard = cv.wait_timeout(guard, left).unwrap().0;
+        }
+        guard.clone()
     }
 }
 

@@ -411,6 +411,10 @@ async fn a_schedule_that_ends_on_a_strand_leaves_nothing_stranded() {
     // Driving only the short tail is enough: what matters is what `drive` does at its end.
     let until = Instant::now();
     Schedule::new(SEED).drive(&proxy, until).await;
-    assert_eq!(next_read(&mut s).await.unwrap(), 0, "the stranded one ended");
+    assert_eq!(
+        next_read(&mut s).await.unwrap(),
+        0,
+        "the stranded one ended"
+    );
     counters_reach(&proxy, |c| c.open == 0).await;
 }

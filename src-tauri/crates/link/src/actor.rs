@@ -324,13 +324,14 @@ impl Actor {
         Phase::Wait(Instant::now() + delay)
     }
 
-    /// The token, from the store the first time it is needed.
+    /// The token of the server being dialed, from the store the first time it is needed.
     async fn current_token(&mut self) -> Result<Option<Token>, String> {
         if self.token.is_some() {
             return Ok(self.token.clone());
         }
         let store = self.store.clone();
-        match tokio::task::spawn_blocking(move || store.load()).await {
+        let server = self.config.server.clone();
+        match tokio::task::spawn_blocking(move || store.load(&server)).await {
             Ok(Ok(token)) => {
                 self.token = token;
                 Ok(self.token.clone())

@@ -282,11 +282,35 @@ async fn unauthorized_waits_for_a_new_token_then_uses_it() {
     assert!(waited.is_err(), "no dial while unauthorized");
     let store: std::sync::Arc<dyn crate::TokenStore> = h.store.clone();
     h.link
-        .set_token(store, Token::new("new-token"))
+        .set_token(store, config().server, Token::new("new-token"))
         .await
         .unwrap();
     let d = h.dial().await;
     assert_eq!(d.token.expose(), "new-token");
+}
+
+/// A token saved for another server than the link's (the app moved meanwhile) changes
+/// nothing here: no dial, and the link keeps what it had.
+#[tokio::test(start_paused = true)]
+async fn a_token_changed_for_another_server_is_not_taken() {
+    let mut h = harness(config(), 1.0);
+    h.dial()
+        .await
+        .fail(DialError::Unauthorized("refused".into()));
+    h.wait_state(|s| matches!(s, LinkState::Unauthorized { .. }))
+        .await;
+    let elsewhere = crate::ServerUrl::parse("ws://127.0.0.1:10/ws", false).unwrap();
+    h.link
+        .ops_for_tests()
+        .send(crate::ops::Op::TokenChanged(elsewhere))
+        .await
+        .unwrap();
+    let waited = tokio::time::timeout(Duration::from_secs(3600), h.dials.recv()).await;
+    assert!(
+        waited.is_err(),
+        "dialed after another server's token changed"
+    );
+    assert!(matches!(h.link.state(), LinkState::Unauthorized { .. }));
 }
 
 #[tokio::test(start_paused = true)]
@@ -294,7 +318,10 @@ async fn no_token_is_unauthorized_without_dialing() {
     let mut h = harness(config(), 1.0);
     h.dial().await.fail(DialError::Transient("x".into()));
     let store: std::sync::Arc<dyn crate::TokenStore> = h.store.clone();
-    h.link.set_token(store, None).await.unwrap();
+    h.link
+        .set_token(store, config().server, None)
+        .await
+        .unwrap();
     let s = h
         .wait_state(|s| matches!(s, LinkState::Unauthorized { .. }))
         .await;
@@ -590,11 +617,11 @@ async fn moving_to_another_server_fails_open_commands_and_forgets_the_plant() {
     h.event(|e| matches!(e, LinkEvent::Synced { .. })).await;
     h.link.disconnect().await.unwrap();
     let view = h.link.send_command(draft()).await.unwrap();
-    let tls = crate::transport::tls::client_config(None).unwrap();
     let other = crate::ServerUrl::parse("ws://127.0.0.1:10/ws", false).unwrap();
+    let destination = crate::Destination::new(other, None).unwrap();
     h.link
         .ops_for_tests()
-        .send(crate::ops::Op::SetServer(other, tls))
+        .send(crate::ops::Op::SetServer(destination))
         .await
         .unwrap();
     let e = h
@@ -623,12 +650,17 @@ async fn a_new_server_gets_its_own_token_from_the_store_never_the_old_one() {
     level1_peer(&mut peer, 10).await;
     h.event(|e| matches!(e, LinkEvent::Synced { .. })).await;
     // The app points the store at the new server's keychain entry, then moves the link.
-    crate::TokenStore::save(h.store.as_ref(), &Token::new("other-server-token").unwrap()).unwrap();
-    let tls = crate::transport::tls::client_config(None).unwrap();
     let other = crate::ServerUrl::parse("ws://127.0.0.1:10/ws", false).unwrap();
+    crate::TokenStore::save(
+        h.store.as_ref(),
+        &other,
+        &Token::new("other-server-token").unwrap(),
+    )
+    .unwrap();
+    let destination = crate::Destination::new(other, None).unwrap();
     h.link
         .ops_for_tests()
-        .send(crate::ops::Op::SetServer(other, tls))
+        .send(crate::ops::Op::SetServer(destination))
         .await
         .unwrap();
     let second = h.dial().await;

@@ -15,6 +15,9 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1 << 20;
 pub struct ServerUrl {
     text: String,
     secure: bool,
+    /// Plain `ws://` not explicitly allowed off this machine: it may reach loopback addresses
+    /// only, whatever the name resolves to (checked at each connection).
+    loopback_only: bool,
     host: String,
     port: u16,
     path: String,
@@ -75,6 +78,7 @@ impl ServerUrl {
         Ok(ServerUrl {
             text: format!("{scheme}://{}:{port}{path}", host_for_url(&host)),
             secure,
+            loopback_only: !secure && !allow_plain_remote,
             host,
             port,
             path,
@@ -88,6 +92,12 @@ impl ServerUrl {
 
     pub fn is_secure(&self) -> bool {
         self.secure
+    }
+
+    /// Whether this URL may reach loopback addresses only (plain `ws://`, not allowed off
+    /// this machine).
+    pub fn loopback_only(&self) -> bool {
+        self.loopback_only
     }
 
     /// The host as written (IPv6 without brackets).

@@ -114,9 +114,14 @@ impl Actor {
                 self.attempt = 0;
                 Flow::Idle
             }
-            Op::TokenChanged(token) => {
-                tracing::info!(set = token.is_some(), "token changed");
-                self.token = token;
+            Op::TokenChanged(server) if server != self.config.server => {
+                tracing::info!(%server, "token changed for another server: ignored");
+                Flow::Continue
+            }
+            Op::TokenChanged(_) => {
+                tracing::info!("token changed");
+                // Read again from the store, for this server, at the next dial.
+                self.token = None;
                 self.attempt = 0;
                 if matches!(*self.state.borrow(), LinkState::Idle) {
                     Flow::Continue
@@ -124,7 +129,8 @@ impl Actor {
                     Flow::Redial
                 }
             }
-            Op::SetServer(server, tls) => {
+            Op::SetServer(destination) => {
+                let (server, tls) = destination.into_parts();
                 tracing::info!(%server, "server changed");
                 for command in self
                     .model

@@ -11,11 +11,10 @@ use crate::ops::Op;
 use crate::state::LinkState;
 use crate::subscriptions::Subscriptions;
 use crate::token_store::{TokenStore, TokenStoreError};
-use crate::transport::tls;
+use crate::transport::tls::{self, Destination};
 use crate::transport::ws::WsDialer;
 use crate::transport::Dialer;
 use brewdeck_protocol::{AlarmId, EndpointId, Token};
-use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
@@ -202,16 +201,18 @@ impl Link {
         self.tell(Op::Disconnect).await
     }
 
-    /// Stores a new token (or forgets it with `None`) and reconnects with it.
+    /// Stores `server`'s new token (or forgets it with `None`) and, if the link is on that
+    /// server, reconnects with it.
     pub async fn set_token(
         &self,
         store: Arc<dyn TokenStore>,
+        server: ServerUrl,
         token: Option<Token>,
     ) -> Result<(), LinkError> {
-        let saved = token.clone();
-        tokio::task::spawn_blocking(move || match &saved {
-            Some(t) => store.save(t),
-            None => store.clear(),
+        let for_server = server.clone();
+        tokio::task::spawn_blocking(move || match &token {
+            Some(t) => store.save(&for_server, t),
+            None => store.clear(&for_server),
         })
         .await
         .map_err(|_| {
@@ -220,18 +221,14 @@ impl Link {
             ))
         })?
         .map_err(LinkError::TokenStore)?;
-        self.tell(Op::TokenChanged(token)).await
+        self.tell(Op::TokenChanged(server)).await
     }
 
     /// Points the link at another server (its commands in flight are abandoned, its model
-    /// cleared) and connects there.
-    pub async fn set_server(
-        &self,
-        server: ServerUrl,
-        site_ca: Option<&Path>,
-    ) -> Result<(), LinkError> {
-        let tls = tls::client_config(site_ca)?;
-        self.tell(Op::SetServer(server, tls)).await
+    /// cleared) and connects there. Everything that could be wrong with the destination was
+    /// checked when it was made: this fails only when the link has stopped.
+    pub async fn set_server(&self, destination: Destination) -> Result<(), LinkError> {
+        self.tell(Op::SetServer(destination)).await
     }
 
     /// Stops the link and waits until its task has ended.

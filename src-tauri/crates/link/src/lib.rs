@@ -36,7 +36,7 @@ pub use handle::{Link, WeakLink};
 pub use model::{LinkCounters, MissedEvents, PlantSnapshot, ReadingView, REPORTED_ON_CHANGE};
 pub use state::{LinkState, ProtocolLevel};
 pub use token_store::{MemoryTokenStore, TokenStore, TokenStoreError};
-pub use transport::tls::install_crypto_provider;
+pub use transport::tls::{install_crypto_provider, Destination, MAX_CA_FILE_BYTES};
 pub use transport::ws::{open_socket, socket_config, LinkSocket};
 
 #[cfg(test)]

@@ -4,8 +4,8 @@ use crate::command_book::{CommandDraft, CommandView};
 use crate::config::ServerUrl;
 use crate::error::LinkError;
 use crate::model::PlantSnapshot;
-use brewdeck_protocol::{AlarmId, EndpointId, Token};
-use std::sync::Arc;
+use crate::transport::tls::Destination;
+use brewdeck_protocol::{AlarmId, EndpointId};
 use tokio::sync::oneshot;
 
 pub(crate) type Reply<T> = oneshot::Sender<T>;
@@ -21,8 +21,9 @@ pub(crate) enum Op {
     RetryNow,
     Connect,
     Disconnect,
-    /// A new token (already saved to the store), or `None` when it was forgotten.
-    TokenChanged(Option<Token>),
-    SetServer(ServerUrl, Arc<rustls::ClientConfig>),
+    /// The token of this server changed in the store (set or forgotten): read it again. For
+    /// another server than the link's, nothing happens.
+    TokenChanged(ServerUrl),
+    SetServer(Destination),
     Shutdown,
 }

@@ -1,5 +1,8 @@
 //! Where the link gets its token: the OS keychain in the app, memory in tests and the CLI.
+//! Every call names the server the token is for, so a store that holds one server's token can
+//! refuse to hand it to a link dialing another, whatever order the app's steps ran in.
 
+use crate::config::ServerUrl;
 use brewdeck_protocol::Token;
 use std::sync::{Arc, Mutex};
 
@@ -10,18 +13,23 @@ pub enum TokenStoreError {
     Locked,
     #[error("the keychain is not available: {0}")]
     Unavailable(String),
+    /// Asked for another server's token than the one this store holds: refused, so one
+    /// server's token never reaches another.
+    #[error("the token store holds the token of another server than {0}: refused")]
+    WrongServer(String),
 }
 
 /// A token store. Calls may block (a keychain talks D-Bus), so the link makes them on a
-/// blocking thread.
+/// blocking thread. `server` is the server the token is for: a store bound to one server
+/// answers [`TokenStoreError::WrongServer`] for any other.
 pub trait TokenStore: Send + Sync + 'static {
-    /// The stored token, or `None` when none is set.
-    fn load(&self) -> Result<Option<Token>, TokenStoreError>;
-    fn save(&self, token: &Token) -> Result<(), TokenStoreError>;
-    fn clear(&self) -> Result<(), TokenStoreError>;
+    /// The stored token for `server`, or `None` when none is set.
+    fn load(&self, server: &ServerUrl) -> Result<Option<Token>, TokenStoreError>;
+    fn save(&self, server: &ServerUrl, token: &Token) -> Result<(), TokenStoreError>;
+    fn clear(&self, server: &ServerUrl) -> Result<(), TokenStoreError>;
 }
 
-/// A token kept in memory only.
+/// A token kept in memory only, for whichever one server it is used with (the CLI, tests).
 #[derive(Debug, Clone, Default)]
 pub struct MemoryTokenStore {
     token: Arc<Mutex<Option<Token>>>,
@@ -41,16 +49,16 @@ impl MemoryTokenStore {
 }
 
 impl TokenStore for MemoryTokenStore {
-    fn load(&self) -> Result<Option<Token>, TokenStoreError> {
+    fn load(&self, _server: &ServerUrl) -> Result<Option<Token>, TokenStoreError> {
         Ok(self.slot().clone())
     }
 
-    fn save(&self, token: &Token) -> Result<(), TokenStoreError> {
+    fn save(&self, _server: &ServerUrl, token: &Token) -> Result<(), TokenStoreError> {
         *self.slot() = Some(token.clone());
         Ok(())
     }
 
-    fn clear(&self) -> Result<(), TokenStoreError> {
+    fn clear(&self, _server: &ServerUrl) -> Result<(), TokenStoreError> {
         *self.slot() = None;
         Ok(())
     }

@@ -19,11 +19,15 @@ struct Watch {
 
 impl Watch {
     fn start(server: &str, token: Option<&str>, extra: &[&str]) -> Watch {
+        Watch::start_logging(server, token, extra, "brewdeck_link=debug")
+    }
+
+    fn start_logging(server: &str, token: Option<&str>, extra: &[&str], rust_log: &str) -> Watch {
         let mut cmd = Command::new(CLI);
         cmd.args(["watch", "--server", server])
             .args(extra)
             .env_remove("BREWDECK_TOKEN")
-            .env("RUST_LOG", "brewdeck_link=debug")
+            .env("RUST_LOG", rust_log)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -128,6 +132,27 @@ async fn watch_shows_live_telemetry_takes_commands_and_survives_a_drop() {
         !stderr.contains(TOKEN) && !w.seen.iter().any(|l| l.contains(TOKEN)),
         "the token leaked"
     );
+    plant.shutdown().await;
+}
+
+/// `RUST_LOG=trace` shows everything but what the libraries that see the `Authorization`
+/// header write at trace (the whole upgrade request, in tungstenite's case).
+#[tokio::test]
+async fn at_trace_level_the_token_is_in_no_output() {
+    let plant = plant().await;
+    let mut w = Watch::start_logging(&plant.ws_url(), Some(TOKEN), &[], "trace");
+    w.until("connected", |v| is_state(v, "connected")).await;
+    w.until("a reading", |v| v["kind"] == "reading").await;
+    w.send(serde_json::json!({"op":"quit"})).await;
+    let stdout_leaked = w.seen.iter().any(|l| l.contains(TOKEN));
+    let (code, stderr) = exit_of(w).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stdout_leaked, "the token is in the CLI's output");
+    // Everything else was on: the libraries' lines up to debug.
+    assert!(stderr.contains("Client handshake done"), "{stderr}");
+    // Not theirs at trace: the handshake's request with its header.
+    assert!(!stderr.contains("Client handshake initiated"), "{stderr}");
+    assert!(!stderr.contains(TOKEN), "the token is in the CLI's log");
     plant.shutdown().await;
 }
 

@@ -28,12 +28,13 @@ async fn a_refused_token_stops_retrying_until_the_token_changes() {
     assert!(server.no_attempt_within(Duration::from_millis(500)).await);
     assert_eq!(server.attempts(), 1);
     let store: Arc<dyn TokenStore> = store;
-    link.set_token(store.clone(), Token::new(TOKEN))
+    let url = brewdeck_link::ServerUrl::parse(&server.url, false).unwrap();
+    link.set_token(store.clone(), url.clone(), Token::new(TOKEN))
         .await
         .unwrap();
     connected(&link).await;
     assert_eq!(server.attempts(), 2);
-    assert_eq!(store.load().unwrap(), Token::new(TOKEN));
+    assert_eq!(store.load(&url).unwrap(), Token::new(TOKEN));
     link.shutdown().await;
 }
 

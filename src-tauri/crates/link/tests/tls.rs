@@ -224,12 +224,12 @@ async fn set_server_moves_a_running_link_to_a_trusted_wss_server() {
     let (link, _) = link_with(config(server.port, None), TOKEN);
     wait_state(&link, |s| matches!(s, LinkState::Failed { .. })).await;
     let dir = tempfile::tempdir().unwrap();
-    link.set_server(
+    let destination = brewdeck_link::Destination::new(
         ServerUrl::parse(&format!("wss://localhost:{}/ws", server.port), false).unwrap(),
         Some(&site.pem_file(&dir)),
     )
-    .await
     .unwrap();
+    link.set_server(destination).await.unwrap();
     connected(&link).await;
     link.shutdown().await;
 }
@@ -252,6 +252,17 @@ async fn a_bad_site_ca_file_is_a_clear_error() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("brewdeck-no-such-ca.pem"), "{err}");
+    // A file far larger than any CA bundle is refused before it is read whole.
+    let huge = dir.path().join("huge.pem");
+    std::fs::write(
+        &huge,
+        vec![b'A'; usize::try_from(brewdeck_link::MAX_CA_FILE_BYTES).unwrap() + 1],
+    )
+    .unwrap();
+    let url = brewdeck_link::ServerUrl::parse("wss://localhost:1/ws", false).unwrap();
+    let err = brewdeck_link::Destination::new(url, Some(&huge)).unwrap_err();
+    assert!(matches!(err, LinkError::BadCaFile { .. }), "{err}");
+    assert!(err.to_string().contains("larger than 1 MiB"), "{err}");
 }
 
 /// Every `.rs` file under `dir`, with its text.

@@ -11,6 +11,7 @@ mod catalog;
 mod client;
 mod error;
 mod ids;
+pub mod logs;
 mod server;
 mod time;
 mod token;

@@ -1,16 +1,18 @@
 use std::fmt;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// The bearer token of the plant link. It prints as `<redacted>` and cannot be serialised,
 /// so it cannot reach a log line, a panic message, an event or a file by accident; the only
 /// way to its text is [`Token::expose`], used where the `Authorization` header is built or
-/// checked.
+/// checked. Its bytes are wiped when it is dropped, so a freed copy does not linger in memory.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Token(String);
 
 impl Token {
-    /// `None` for an empty or all-blank token, which no server should accept.
+    /// `None` for an empty or all-blank token, which no server should accept. The text it was
+    /// made from is wiped.
     pub fn new(text: impl Into<String>) -> Option<Self> {
-        let text = text.into();
+        let text = Zeroizing::new(text.into());
         let trimmed = text.trim();
         if trimmed.is_empty() {
             return None;
@@ -22,9 +24,9 @@ impl Token {
         &self.0
     }
 
-    /// The `Authorization` header value.
-    pub fn bearer(&self) -> String {
-        format!("Bearer {}", self.0)
+    /// The `Authorization` header value, wiped when dropped.
+    pub fn bearer(&self) -> Zeroizing<String> {
+        Zeroizing::new(format!("Bearer {}", self.0))
     }
 
     /// Compares in time independent of where the texts differ, for servers checking a token.
@@ -37,6 +39,14 @@ impl Token {
         diff == 0
     }
 }
+
+impl Drop for Token {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for Token {}
 
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -71,6 +81,16 @@ mod tests {
         assert!(!t.matches("abcd"));
         assert!(!t.matches(""));
         assert_eq!(Token::new("   "), None);
-        assert_eq!(t.bearer(), "Bearer abc");
+        assert_eq!(t.bearer().as_str(), "Bearer abc");
+    }
+
+    #[test]
+    fn its_bytes_are_wiped_on_drop() {
+        fn wiped_on_drop<T: ZeroizeOnDrop>() {}
+        wiped_on_drop::<Token>();
+        // What `drop` does, seen on a token still in reach.
+        let mut t = Token::new("wipe-me").expect("non-empty");
+        t.0.zeroize();
+        assert!(t.0.is_empty());
     }
 }

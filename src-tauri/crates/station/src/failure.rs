@@ -66,6 +66,10 @@ impl Failure {
 }
 
 fn keychain(e: &TokenStoreError) -> Failure {
+    if let TokenStoreError::WrongServer(_) = e {
+        // A bug guarded against, not a keychain state the operator can change.
+        return Failure::new(FailureCode::Internal, e.to_string());
+    }
     Failure::new(
         FailureCode::KeychainUnavailable,
         format!("keychain unavailable: {e}"),

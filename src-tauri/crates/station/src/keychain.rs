@@ -2,7 +2,7 @@
 //! on Windows) through `keyring`. One entry per server profile; the service name is the app's
 //! identifier, so builds with different identifiers never share secrets.
 
-use brewdeck_link::{TokenStore, TokenStoreError};
+use brewdeck_link::{ServerUrl, TokenStore, TokenStoreError};
 use brewdeck_protocol::Token;
 
 /// The keychain entry holding one server profile's token.
@@ -29,7 +29,11 @@ impl KeychainEntry {
         &self.profile
     }
 
-    fn entry(&self) -> Result<keyring::Entry, TokenStoreError> {
+    /// The entry, only for the server it holds the token of.
+    fn entry(&self, server: &ServerUrl) -> Result<keyring::Entry, TokenStoreError> {
+        if server.as_str() != self.profile {
+            return Err(TokenStoreError::WrongServer(server.as_str().to_owned()));
+        }
         keyring::Entry::new(&self.service, &self.profile).map_err(unavailable)
     }
 }
@@ -70,24 +74,24 @@ fn unavailable(e: keyring::Error) -> TokenStoreError {
 }
 
 impl TokenStore for KeychainEntry {
-    fn load(&self) -> Result<Option<Token>, TokenStoreError> {
-        match self.entry()?.get_password() {
+    fn load(&self, server: &ServerUrl) -> Result<Option<Token>, TokenStoreError> {
+        match self.entry(server)?.get_password() {
             Ok(text) => Ok(Token::new(text)),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(unavailable(e)),
         }
     }
 
-    fn save(&self, token: &Token) -> Result<(), TokenStoreError> {
-        self.entry()?
+    fn save(&self, server: &ServerUrl, token: &Token) -> Result<(), TokenStoreError> {
+        self.entry(server)?
             .set_password(token.expose())
             .map_err(unavailable)?;
         tracing::info!(profile = %self.profile, "token stored in the keychain");
         Ok(())
     }
 
-    fn clear(&self) -> Result<(), TokenStoreError> {
-        match self.entry()?.delete_credential() {
+    fn clear(&self, server: &ServerUrl) -> Result<(), TokenStoreError> {
+        match self.entry(server)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => {
                 tracing::info!(profile = %self.profile, "token removed from the keychain");
                 Ok(())

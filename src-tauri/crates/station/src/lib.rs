@@ -5,7 +5,8 @@
 //!   file is reported and replaced by defaults.
 //! - [`keychain`] and [`vault`]: the token in the OS keychain (one entry per server profile),
 //!   or for this session only; never on disk in plain text.
-//! - [`notices`]: which link events become native notifications, once each, folded in floods.
+//! - [`notices`]: which link events become native notifications, once each, folded in floods;
+//!   [`notice_text`]: their text made inert and short for the desktop.
 //! - [`readings`]: telemetry coalesced to the latest value per endpoint, in small batches.
 //! - [`bridge`]: the task that follows a link and feeds a [`bridge::Desk`] (the app's events,
 //!   notifications and tray) at a bounded rate.
@@ -15,7 +16,9 @@ pub mod bridge;
 pub mod error;
 pub mod failure;
 pub mod keychain;
+pub mod notice_text;
 pub mod notices;
+pub mod opener;
 pub mod readings;
 pub mod settings;
 pub mod status;

@@ -9,7 +9,6 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::TokioIo;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpStream;
 
 /// The largest response body read.
 const MAX_BODY: usize = 64 * 1024;
@@ -53,11 +52,15 @@ impl CommandPoster {
     async fn exchange(&self, token: &Token, body: Vec<u8>) -> PostOutcome {
         let host = self.server.host().to_owned();
         let port = self.server.port();
-        let tcp = match TcpStream::connect((host.as_str(), port)).await {
+        let tcp = match super::reach::connect(&self.server).await {
             Ok(s) => s,
-            Err(e) => return PostOutcome::NotSent(format!("cannot reach {host}:{port}: {e}")),
+            Err(super::reach::Unreachable::Io(e)) => {
+                return PostOutcome::NotSent(format!("cannot reach {host}:{port}: {e}"))
+            }
+            Err(super::reach::Unreachable::NotLoopback(reason)) => {
+                return PostOutcome::NotSent(reason)
+            }
         };
-        let _ = tcp.set_nodelay(true);
         let request = match self.request(token, body) {
             Ok(r) => r,
             Err(reason) => return PostOutcome::NotSent(reason),

@@ -3,6 +3,7 @@
 //! run over an in-memory socket on paused time.
 
 pub(crate) mod http;
+pub(crate) mod reach;
 pub(crate) mod tls;
 pub(crate) mod ws;
 

@@ -1,11 +1,67 @@
 //! The TLS client configuration: the system's trusted roots plus an optional site CA file.
 
+use crate::config::ServerUrl;
 use crate::error::LinkError;
 use rustls::RootCertStore;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
+use std::io::Read;
 use std::path::Path;
 use std::sync::{Arc, Once};
+
+/// The largest site CA file read: a CA bundle is a few hundred KiB at most.
+pub const MAX_CA_FILE_BYTES: u64 = 1 << 20;
+
+/// A server to move the link to, with everything that could be wrong with it already
+/// checked (the URL, the site CA file read and parsed): moving there cannot half-fail.
+#[derive(Clone)]
+pub struct Destination {
+    server: ServerUrl,
+    tls: Arc<rustls::ClientConfig>,
+}
+
+impl std::fmt::Debug for Destination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Destination")
+            .field("server", &self.server.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Destination {
+    /// Checks the site CA file (if any): at most [`MAX_CA_FILE_BYTES`], at least one PEM
+    /// certificate, each usable as a CA. Reads a file: call it off the async threads.
+    pub fn new(server: ServerUrl, site_ca: Option<&Path>) -> Result<Destination, LinkError> {
+        Ok(Destination {
+            server,
+            tls: client_config(site_ca)?,
+        })
+    }
+
+    pub fn server(&self) -> &ServerUrl {
+        &self.server
+    }
+
+    pub(crate) fn into_parts(self) -> (ServerUrl, Arc<rustls::ClientConfig>) {
+        (self.server, self.tls)
+    }
+}
+
+/// The site CA file's bytes, refusing one too large to be a CA bundle before reading it whole.
+fn read_ca_file(path: &Path) -> Result<Vec<u8>, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CA_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_CA_FILE_BYTES {
+        return Err(format!(
+            "larger than {} MiB: not a CA certificate file",
+            MAX_CA_FILE_BYTES >> 20
+        ));
+    }
+    Ok(bytes)
+}
 
 /// rustls needs one process-wide crypto provider; tokio-tungstenite installs none.
 pub fn install_crypto_provider() {
@@ -34,8 +90,8 @@ pub(crate) fn client_config(
             path: path.display().to_string(),
             reason,
         };
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-            .map_err(|e| bad(pem_reason(&e)))?
+        let bytes = read_ca_file(path).map_err(bad)?;
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
             .collect::<Result<_, _>>()
             .map_err(|e| bad(pem_reason(&e)))?;
         if certs.is_empty() {

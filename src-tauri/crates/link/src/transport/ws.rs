@@ -2,7 +2,7 @@
 
 use super::{BoxSocket, DialError, Dialer};
 use crate::config::ServerUrl;
-use crate::transport::tls;
+use crate::transport::{reach, tls};
 use brewdeck_protocol::Token;
 use futures_util::future::BoxFuture;
 use http::header::{AUTHORIZATION, RETRY_AFTER};
@@ -50,6 +50,27 @@ pub async fn open_socket(
     .await
 }
 
+/// Like [`open_socket`], over a TCP connection already made to the checked address.
+async fn open_socket_on(
+    tcp: TcpStream,
+    request: Request,
+    max_message_bytes: usize,
+    tls: Arc<rustls::ClientConfig>,
+) -> Result<(LinkSocket, Response), WsError> {
+    let connector = if request.uri().scheme_str() == Some("wss") {
+        Connector::Rustls(tls)
+    } else {
+        Connector::Plain
+    };
+    tokio_tungstenite::client_async_tls_with_config(
+        request,
+        tcp,
+        Some(socket_config(max_message_bytes)),
+        Some(connector),
+    )
+    .await
+}
+
 #[derive(Debug)]
 pub(crate) struct WsDialer {
     pub max_message_bytes: usize,
@@ -78,7 +99,16 @@ impl Dialer for WsDialer {
             auth.set_sensitive(true);
             request.headers_mut().insert(AUTHORIZATION, auth);
             // `server` is normalised, so its scheme is exactly `is_secure()`.
-            let connect = open_socket(request, max, tls);
+            let connect = async {
+                let tcp = match reach::connect(&server).await {
+                    Ok(tcp) => tcp,
+                    Err(reach::Unreachable::Io(e)) => return Err(WsError::Io(e)),
+                    Err(reach::Unreachable::NotLoopback(reason)) => {
+                        return Ok(Err(DialError::Config(reason)))
+                    }
+                };
+                open_socket_on(tcp, request, max, tls).await.map(Ok)
+            };
             match tokio::time::timeout(limit, connect).await {
                 Err(_) => Err(DialError::Transient(format!(
                     "{}:{} did not complete the connection within {} s",
@@ -86,7 +116,8 @@ impl Dialer for WsDialer {
                     server.port(),
                     limit.as_secs()
                 ))),
-                Ok(Ok((stream, _response))) => Ok(Box::new(stream) as BoxSocket),
+                Ok(Ok(Ok((stream, _response)))) => Ok(Box::new(stream) as BoxSocket),
+                Ok(Ok(Err(refused))) => Err(refused),
                 Ok(Err(e)) => Err(classify(e, &server)),
             }
         })
