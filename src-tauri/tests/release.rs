@@ -240,8 +240,27 @@ fn the_signing_secrets_reach_only_the_steps_that_sign() {
         .iter()
         .position(|n| n.starts_with("compile"))
         .expect("a compile step");
-    let first_secret = names.iter().position(|n| n == with_secrets[0]).unwrap();
-    assert!(compile < first_secret, "compiling comes before any secret");
+    let sign = names
+        .iter()
+        .position(|n| n == "bundle, sign and publish")
+        .unwrap();
+    assert!(
+        compile < sign,
+        "everything is compiled before the signing keys are in reach"
+    );
     let run = steps(job)[compile]["run"].as_str().unwrap();
     assert!(run.contains("--no-bundle"), "{run}");
+    // The same build configuration in both runs, so the signing step compiles nothing.
+    let extra = "${{ env.TAURI_EXTRA_ARGS }}";
+    assert!(run.contains(extra), "{run}");
+    assert!(steps(job)[sign]["with"]["args"]
+        .as_str()
+        .unwrap()
+        .contains(extra));
+    // The Windows key leaves the runner's store whatever happened.
+    let removed = steps(job)
+        .iter()
+        .find(|s| s["name"] == "Windows signing certificate removed")
+        .expect("a step that removes the signing certificate");
+    assert!(removed["if"].as_str().unwrap().contains("always()"));
 }

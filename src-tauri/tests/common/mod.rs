@@ -161,6 +161,11 @@ impl Recorder {
                         _ => break,
                     }
                 }
+                // A connection dropped before its request was whole (a dial the link gave up
+                // as it moved) sent no request: nothing to record.
+                if !head.ends_with(b"\r\n\r\n") {
+                    continue;
+                }
                 let head = String::from_utf8_lossy(&head).into_owned();
                 let auth = head.lines().find_map(|l| {
                     let (name, value) = l.split_once(':')?;

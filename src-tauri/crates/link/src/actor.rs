@@ -54,6 +54,14 @@ pub(crate) struct PostJob {
     pub poster: CommandPoster,
 }
 
+/// The task that posts level-0 commands, one at a time, in order.
+pub(crate) struct Poster {
+    jobs: mpsc::UnboundedSender<PostJob>,
+    task: JoinHandle<()>,
+    /// The command being posted now: once on the wire, its outcome is the server's.
+    sending: Arc<std::sync::Mutex<Option<CommandId>>>,
+}
+
 pub(crate) struct PostResult {
     pub id: CommandId,
     pub outcome: PostOutcome,
@@ -73,11 +81,15 @@ pub(crate) struct Actor {
     pub backoff: Backoff,
     /// Failed attempts in a row.
     pub attempt: u32,
+    /// When the current outage began (the first failure since the link was last up for
+    /// good), and the attempts made past the backoff's quick phase.
+    pub outage_since: Option<Instant>,
+    pub slow_attempts: u32,
     /// A delay the server asked for, used instead of the backoff for the next wait.
     pub server_delay: Option<Duration>,
     pub expiry: Pin<Box<Sleep>>,
     pub expiry_armed: bool,
-    pub poster: Option<(mpsc::UnboundedSender<PostJob>, JoinHandle<()>)>,
+    pub poster: Option<Poster>,
     pub post_results: mpsc::UnboundedReceiver<PostResult>,
     pub post_results_tx: mpsc::UnboundedSender<PostResult>,
     /// Readings applied in this turn, not yet published.
@@ -115,8 +127,8 @@ impl Actor {
                 Phase::Stop => break,
             };
         }
-        if let Some((_, task)) = self.poster.take() {
-            task.abort();
+        if let Some(poster) = self.poster.take() {
+            poster.task.abort();
         }
         self.set_state(LinkState::Stopped);
         tracing::info!(server = %self.config.server, "link stopped");
@@ -263,7 +275,7 @@ impl Actor {
             Ending::Op(Flow::Lost(reason)) | Ending::Lost(reason) => {
                 if lasted >= self.config.timings.stable_after {
                     // It stayed up: this is a fresh outage, not one more failed attempt.
-                    self.attempt = 0;
+                    self.fresh_start();
                 }
                 if let Some(delay) = session.server_delay {
                     self.server_delay = Some(delay);
@@ -293,6 +305,14 @@ impl Actor {
         }
     }
 
+    /// Forgets the outage so far: the next failure starts a new one (after the link stayed
+    /// up, or the operator changed what it connects with).
+    pub fn fresh_start(&mut self) {
+        self.attempt = 0;
+        self.outage_since = None;
+        self.slow_attempts = 0;
+    }
+
     /// Schedules the next attempt, or gives up when a limit is configured and reached.
     fn retry_later(&mut self, reason: String) -> Phase {
         self.attempt = self.attempt.saturating_add(1);
@@ -304,11 +324,15 @@ impl Actor {
                 return Phase::Parked;
             }
         }
+        let outage = self.outage_since.get_or_insert_with(Instant::now).elapsed();
         let delay = match self.server_delay.take() {
             Some(asked) => asked.min(self.config.timings.max_server_delay),
             None => {
+                if outage >= self.backoff.quick_for {
+                    self.slow_attempts = self.slow_attempts.saturating_add(1);
+                }
                 let fraction = (self.random)();
-                self.backoff.delay(self.attempt, fraction)
+                self.backoff.delay(outage, self.slow_attempts, fraction)
             }
         };
         let retry_at = chrono::Duration::from_std(delay)
@@ -363,15 +387,47 @@ impl Actor {
         self.rearm_expiry();
     }
 
+    /// Stops the level-0 poster: what it still holds for the old server is never sent. A
+    /// command it may have been sending has an unknown outcome, never a repeat.
+    pub fn stop_poster(&mut self, why: &str) {
+        let Some(poster) = self.poster.take() else {
+            return;
+        };
+        poster.task.abort();
+        while self.post_results.try_recv().is_ok() {}
+        // Those still waiting their turn were never sent: the caller settles them.
+        let sending = poster
+            .sending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let Some(id) = sending else { return };
+        let unknown = format!("{why} while it was being sent: check the plant before repeating it");
+        if let Some(command) =
+            self.model
+                .commands
+                .settle(&id, crate::command_book::CommandPhase::Unknown, unknown)
+        {
+            self.emit(LinkEvent::Command {
+                command,
+                via: Delivery::Local,
+            });
+        }
+    }
+
     /// Hands a command to the level-0 poster task, starting it on first use.
     pub fn post(&mut self, job: PostJob) {
-        let (jobs, _) = self.poster.get_or_insert_with(|| {
-            let (tx, mut rx) = mpsc::unbounded_channel::<PostJob>();
+        let poster = self.poster.get_or_insert_with(|| {
+            let (jobs, mut rx) = mpsc::unbounded_channel::<PostJob>();
             let results = self.post_results_tx.clone();
+            let sending = Arc::new(std::sync::Mutex::new(None));
+            let now = sending.clone();
             // One task posts in order, so commands reach a level-0 server in the order issued.
             let task = tokio::spawn(async move {
                 while let Some(job) = rx.recv().await {
+                    *now.lock().unwrap_or_else(|p| p.into_inner()) = Some(job.id.clone());
                     let outcome = job.poster.post(&job.token, &job.request).await;
+                    *now.lock().unwrap_or_else(|p| p.into_inner()) = None;
                     if results
                         .send(PostResult {
                             id: job.id,
@@ -383,9 +439,13 @@ impl Actor {
                     }
                 }
             });
-            (tx, task)
+            Poster {
+                jobs,
+                task,
+                sending,
+            }
         });
-        if jobs.send(job).is_err() {
+        if poster.jobs.send(job).is_err() {
             tracing::error!("the command poster has ended");
         }
     }

@@ -111,7 +111,7 @@ impl Actor {
                 }
             }
             Op::Disconnect => {
-                self.attempt = 0;
+                self.fresh_start();
                 Flow::Idle
             }
             Op::TokenChanged(server) if server != self.config.server => {
@@ -122,7 +122,7 @@ impl Actor {
                 tracing::info!("token changed");
                 // Read again from the store, for this server, at the next dial.
                 self.token = None;
-                self.attempt = 0;
+                self.fresh_start();
                 if matches!(*self.state.borrow(), LinkState::Idle) {
                     Flow::Continue
                 } else {
@@ -132,6 +132,7 @@ impl Actor {
             Op::SetServer(destination) => {
                 let (server, tls) = destination.into_parts();
                 tracing::info!(%server, "server changed");
+                self.stop_poster("the link moved to another server");
                 for command in self
                     .model
                     .commands
@@ -148,7 +149,7 @@ impl Actor {
                 self.token = None;
                 self.model.reset();
                 self.subs = Default::default();
-                self.attempt = 0;
+                self.fresh_start();
                 self.server_delay = None;
                 self.rearm_expiry();
                 if matches!(*self.state.borrow(), LinkState::Idle) {

@@ -89,7 +89,8 @@ impl Link {
         let (post_results_tx, post_results) = mpsc::unbounded_channel();
         let actor = Actor {
             backoff: Backoff {
-                base: config.timings.backoff_base,
+                quick_ceiling: config.timings.backoff_base,
+                quick_for: config.timings.quick_retries_for,
                 cap: config.timings.backoff_cap,
             },
             model: PlantModel::new(config.command_history),
@@ -105,6 +106,8 @@ impl Link {
             events,
             subs: Subscriptions::default(),
             attempt: 0,
+            outage_since: None,
+            slow_attempts: 0,
             server_delay: None,
             poster: None,
             post_results,

@@ -355,3 +355,83 @@ async fn a_level_0_command_in_flight_at_a_drop_is_unknown_never_reposted() {
     server.abort();
     assert_eq!(posts.borrow().len(), 1, "posted once, never repeated");
 }
+
+/// Level 0: moving to another server stops the command poster. What it still held is never
+/// posted to the old server; the command it was sending has an unknown outcome (it may have
+/// run), never `failed`.
+#[tokio::test]
+async fn moving_to_another_server_posts_nothing_more_to_the_old_one() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (posted_tx, posted_rx) = tokio::sync::watch::channel(0usize);
+    let server = tokio::spawn(async move {
+        let mut held = Vec::new();
+        loop {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut peek = [0u8; 4];
+            let _ = stream.peek(&mut peek).await;
+            if &peek == b"POST" {
+                let head = scripted::read_head(&mut stream).await;
+                let _ = scripted::read_body(&mut stream, &head).await;
+                // Received, never answered: the plant is slow to say.
+                held.push(stream);
+                posted_tx.send_modify(|n| *n += 1);
+                continue;
+            }
+            let mut ws = tokio_tungstenite::accept_async(stream).await.unwrap();
+            tokio::spawn(async move {
+                say(&mut ws, scripted::connected_level0()).await;
+                read_all(&mut ws, usize::MAX).await;
+            });
+        }
+    });
+    let mut config = link_config(&format!("ws://{addr}/ws"));
+    config.connect_on_start = false;
+    let (link, _) = link_with(config, TOKEN);
+    let mut events = link.events();
+    link.connect().await.unwrap();
+    wait_state(&link, LinkState::is_connected).await;
+    let draft = || CommandDraft {
+        endpoint_id: EndpointId::from(7),
+        action: Action::Off,
+        value: None,
+    };
+    let first = link.send_command(draft()).await.unwrap();
+    let second = link.send_command(draft()).await.unwrap();
+    let mut posted = posted_rx.clone();
+    tokio::time::timeout(WAIT, posted.wait_for(|n| *n == 1))
+        .await
+        .unwrap()
+        .unwrap();
+
+    let elsewhere = brewdeck_link::ServerUrl::parse("ws://127.0.0.1:9/ws", false).unwrap();
+    link.set_server(brewdeck_link::Destination::new(elsewhere, None).unwrap())
+        .await
+        .unwrap();
+    let settled = |id: brewdeck_protocol::CommandId, phase: CommandPhase| move |e: &LinkEvent| matches!(e, LinkEvent::Command { command, .. } if command.command_id == id && command.phase == phase);
+    let unknown = next_event(
+        &mut events,
+        settled(first.command_id, CommandPhase::Unknown),
+    )
+    .await;
+    let LinkEvent::Command { command, .. } = unknown else {
+        unreachable!()
+    };
+    assert!(
+        command.reason.unwrap().contains("moved to another server"),
+        "the reason says why"
+    );
+    next_event(
+        &mut events,
+        settled(second.command_id, CommandPhase::Failed),
+    )
+    .await;
+    // The second never reaches the old server. (An absence needs a bounded wait.)
+    let more = tokio::time::timeout(Duration::from_millis(500), posted.wait_for(|n| *n > 1)).await;
+    assert!(
+        more.is_err(),
+        "a command was posted to the old server after the move"
+    );
+    link.shutdown().await;
+    server.abort();
+}
