@@ -270,13 +270,13 @@ scenario("a stalled plant: the dead link is detected and the badge says so", asy
   }, BADGE);
   await plant.admin("POST", "/admin/stall");
   const t0 = Date.now();
-  // The link declares a connection dead after 40 s without a frame (the app has no setting to
-  // shorten it). The stall holds only the open socket: the next connection works, so the badge
+  // The link declares a connection dead after 12 s without a frame (a ping every 4 s goes
+  // unanswered). The stall holds only the open socket: the next connection works, so the badge
   // says "reconnecting" only for the backoff's first step before it is connected again.
   const dead = await waitFor("the badge to report the dead link", () =>
-    app.browser.execute(() => window.__badges.find((b) => b.state === "reconnecting")), 70_000, 500);
+    app.browser.execute(() => window.__badges.find((b) => b.state === "reconnecting")), 40_000, 250);
   ctx.t.diagnostic(`detected after ${((dead.at - t0) / 1000).toFixed(1)} s: ${dead.text}`);
-  assert.match(dead.text, /Reconnecting \(attempt 1\).*no frame from the server for 40 s: the connection is dead/);
+  assert.match(dead.text, /Reconnecting \(attempt 1\).*no frame from the server for 12 s: the connection is dead/);
   await app.badge("connected");
   await plant.admin("POST", "/admin/unstall");
 }, { timeout: 150_000 });

@@ -291,9 +291,9 @@ impl CommandBook {
         }
         e.view.phase = phase;
         e.sent = true;
-        if status.seq.is_some() {
-            e.view.seq = status.seq;
-        }
+        // The seq of this status: none for an answer to a re-sent command (an answer, not a
+        // numbered event), so the view never repeats the number of an event already told.
+        e.view.seq = status.seq;
         if status.reason.is_some() {
             e.view.reason = status.reason.clone();
         } else if e.view.reason.is_some() && !phase.is_final() {
@@ -434,5 +434,54 @@ impl CommandBook {
                 true
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use brewdeck_protocol::{Action, CommandState, EndpointId};
+
+    fn status(id: &CommandId, state: CommandState, seq: Option<u64>) -> CommandStatus {
+        CommandStatus {
+            command_id: id.clone(),
+            status: state,
+            actual_value: None,
+            completed_at: None,
+            reason: None,
+            endpoint_id: None,
+            action: None,
+            seq,
+        }
+    }
+
+    /// Found by the chaos test once reconnects got fast: a re-sent command's answer (no
+    /// `seq`) moved the view on, and its event repeated the number of the last one told.
+    #[test]
+    fn a_view_carries_the_number_of_its_latest_status_or_none() {
+        let mut book = CommandBook::new(10);
+        let draft = CommandDraft {
+            endpoint_id: EndpointId::from(7),
+            action: Action::On,
+            value: None,
+        };
+        let id = book
+            .issue(draft, std::time::Duration::from_secs(30), Instant::now())
+            .command_id;
+        let sent = book.apply_status(&status(&id, CommandState::Sent, Some(5)));
+        assert_eq!(sent.map(|v| v.seq), Some(Some(5)));
+        // The answer to a re-send: news, but no number of its own.
+        let answered = book.apply_status(&status(&id, CommandState::Acked, None));
+        assert_eq!(
+            answered.map(|v| (v.phase, v.seq)),
+            Some((CommandPhase::Acked, None))
+        );
+        // The numbered event of that same phase is still told once, with its number.
+        let numbered = book.apply_status(&status(&id, CommandState::Acked, Some(6)));
+        assert_eq!(numbered.map(|v| v.seq), Some(Some(6)));
+        assert_eq!(
+            book.apply_status(&status(&id, CommandState::Acked, Some(6))),
+            None
+        );
     }
 }

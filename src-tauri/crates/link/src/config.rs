@@ -147,8 +147,11 @@ pub struct Timings {
     pub dead_after: Duration,
     /// TCP, TLS and the WebSocket handshake together, and then the server's `connected`.
     pub connect_timeout: Duration,
-    /// First reconnect delay bound; it doubles per failed attempt up to `backoff_cap`.
+    /// The bound of each reconnect delay for the first `quick_retries_for` of an outage
+    /// (full jitter: about an attempt every `backoff_base / 2`); after that it doubles per
+    /// failed attempt up to `backoff_cap`.
     pub backoff_base: Duration,
+    pub quick_retries_for: Duration,
     pub backoff_cap: Duration,
     /// A connection that stayed up this long resets the backoff.
     pub stable_after: Duration,
@@ -163,10 +166,13 @@ pub struct Timings {
 impl Default for Timings {
     fn default() -> Self {
         Timings {
-            ping_interval: Duration::from_secs(15),
-            dead_after: Duration::from_secs(40),
+            // A dead path is noticed within 12 s: three pings unanswered.
+            ping_interval: Duration::from_secs(4),
+            dead_after: Duration::from_secs(12),
             connect_timeout: Duration::from_secs(10),
-            backoff_base: Duration::from_millis(500),
+            // Back within a second (median) of a plant that restarts within a minute.
+            backoff_base: Duration::from_millis(1500),
+            quick_retries_for: Duration::from_secs(60),
             backoff_cap: Duration::from_secs(30),
             stable_after: Duration::from_secs(10),
             write_timeout: Duration::from_secs(10),

@@ -144,6 +144,13 @@ impl PlantModel {
         self.alarms.contains_key(id)
     }
 
+    /// The floor and the number when `seq` is from another epoch than the link's numbers.
+    pub fn epoch_jump(&self, seq: Option<Seq>) -> Option<(Seq, Seq)> {
+        let seq = seq?;
+        let floor = self.seqs.floor()?;
+        self.seqs.is_jump(seq).then_some((floor, seq))
+    }
+
     /// Whether a sequenced event is new. Counts the duplicate otherwise.
     pub fn is_new(&mut self, seq: Option<Seq>) -> bool {
         match seq {

@@ -9,6 +9,11 @@ use std::collections::BTreeSet;
 /// that does not send this client every number).
 const MAX_TRACKED: usize = 4096;
 
+/// A number further than this from the floor, either way, is not the counter the link has
+/// followed: a server restarted with another clock, or a broken one. Taking it as news would
+/// make every later event look like a duplicate (after `u64::MAX`, all of them).
+pub(crate) const EPOCH_JUMP: Seq = 1 << 32;
+
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct SeqWindow {
     /// Every number up to here has been applied (or is covered by a snapshot).
@@ -21,6 +26,13 @@ impl SeqWindow {
     /// The number to resume after: everything up to it has been applied.
     pub fn floor(&self) -> Option<Seq> {
         self.floor
+    }
+
+    /// Whether `seq` belongs to another epoch than the numbers applied so far.
+    pub fn is_jump(&self, seq: Seq) -> bool {
+        self.floor.is_some_and(|f| {
+            seq > f.saturating_add(EPOCH_JUMP) || seq.saturating_add(EPOCH_JUMP) < f
+        })
     }
 
     pub fn is_new(&self, seq: Seq) -> bool {
@@ -106,6 +118,20 @@ mod tests {
         w.cover(7);
         assert_eq!(w.floor(), Some(7));
         assert!(!w.is_new(6) && w.is_new(8));
+    }
+
+    #[test]
+    fn far_jumps_either_way_are_another_epoch() {
+        let mut w = SeqWindow::default();
+        assert!(!w.is_jump(u64::MAX), "nothing to compare with yet");
+        w.record(1_000);
+        assert!(w.is_jump(u64::MAX));
+        assert!(w.is_jump(1_000 + EPOCH_JUMP + 1));
+        assert!(!w.is_jump(1_000 + EPOCH_JUMP));
+        assert!(!w.is_jump(3), "an old duplicate");
+        w.cover(EPOCH_JUMP * 3);
+        assert!(w.is_jump(5), "far behind");
+        assert!(!w.is_jump(EPOCH_JUMP * 2));
     }
 
     #[test]

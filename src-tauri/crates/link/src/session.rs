@@ -11,7 +11,7 @@ use crate::transport::http::CommandPoster;
 use crate::transport::BoxSocket;
 use brewdeck_protocol::{
     decode_server, encode, peek_type, ClientMessage, Command, CommandId, CommandRequest,
-    EndpointId, Hello, ServerMessage, Subscription, Timestamp, PROTOCOL_V1,
+    EndpointId, Hello, Seq, ServerMessage, Subscription, Timestamp, PROTOCOL_V1,
 };
 use bytes::Bytes;
 use futures_util::{FutureExt, SinkExt, StreamExt};
@@ -242,6 +242,14 @@ impl Session {
             tracing::warn!("the server sent no `connected` first: treating it as level 0");
             self.greeted(false, None, None, actor).await?;
         }
+        let seq = match &message {
+            ServerMessage::Alarm(a) => a.seq,
+            ServerMessage::CommandStatus(c) => c.seq,
+            _ => None,
+        };
+        if let Some((ours, theirs)) = actor.model.epoch_jump(seq) {
+            return Err(Ending::Lost(self.new_epoch(ours, theirs, actor)));
+        }
         let now = Instant::now();
         match message {
             ServerMessage::Telemetry(t) => {
@@ -342,6 +350,28 @@ impl Session {
         }
     }
 
+    /// The server's numbers are not the ones the link followed: forget them, say what may be
+    /// missing, and (mid-connection) reconnect, so `hello` without a number brings a whole
+    /// snapshot. Returns why.
+    fn new_epoch(&mut self, ours: Seq, theirs: Seq, actor: &mut Actor) -> String {
+        tracing::warn!(
+            ours,
+            theirs,
+            "the server's seq jumped: a new epoch, starting from a snapshot"
+        );
+        actor.model.seqs.reset();
+        actor.model.missed = Some(MissedEvents {
+            from_seq: ours,
+            to_seq: theirs,
+            at: Timestamp::now(),
+        });
+        actor.emit(LinkEvent::EventsMayBeMissing {
+            from_seq: ours,
+            to_seq: theirs,
+        });
+        format!("the server's seq jumped from {ours} to {theirs}: resyncing from a snapshot")
+    }
+
     /// The server said `connected`: learn the level, say `hello` to a level-1 server.
     async fn greeted(
         &mut self,
@@ -369,15 +399,11 @@ impl Session {
             return self.make_ready(actor).await.map_err(Ending::Lost);
         }
         if let (Some(server), Some(ours)) = (server_last_seq, actor.model.seqs.floor()) {
-            if server < ours {
+            if server < ours || actor.model.seqs.is_jump(server) {
                 // Not the counter this link followed (another server behind the same URL, or a
-                // reset one): asking it to replay from our number would skip its events.
-                tracing::warn!(
-                    server,
-                    ours,
-                    "the server's seq is behind ours: starting afresh"
-                );
-                actor.model.seqs.reset();
+                // reset one): asking it to replay from our number would skip its events. A
+                // fresh snapshot instead, and what happened meanwhile may be missing.
+                self.new_epoch(ours, server, actor);
             }
         }
         self.in_replay = actor.model.seqs.floor().is_some();

@@ -207,6 +207,18 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in declaration order; `tests::all_lists_every_code` fails to compile when a
+    /// variant is missing from its list, and fails when one is missing from here.
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::RateLimited,
+        ErrorCode::TooManySubscriptions,
+        ErrorCode::FrameTooLarge,
+        ErrorCode::TooManyConnections,
+        ErrorCode::SlowConsumer,
+        ErrorCode::BadMessage,
+        ErrorCode::UnknownAlarm,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::RateLimited => "rate_limited",
@@ -301,4 +313,47 @@ pub struct Resumed {
     pub from_seq: Seq,
     pub to_seq: Seq,
     pub complete: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    /// Lists every variant of `ErrorCode` in an exhaustive `match` (a new variant does not
+    /// compile until it is listed) and returns them all.
+    macro_rules! every_error_code {
+        ($($variant:ident),* $(,)?) => {{
+            fn _exhaustive(code: ErrorCode) {
+                match code {
+                    $(ErrorCode::$variant => {})*
+                }
+            }
+            [$(ErrorCode::$variant),*]
+        }};
+    }
+
+    #[test]
+    fn all_lists_every_code() {
+        let every = every_error_code!(
+            RateLimited,
+            TooManySubscriptions,
+            FrameTooLarge,
+            TooManyConnections,
+            SlowConsumer,
+            BadMessage,
+            UnknownAlarm,
+        );
+        for code in every {
+            assert!(ErrorCode::ALL.contains(&code), "{code:?} missing from ALL");
+        }
+        assert_eq!(ErrorCode::ALL.len(), every.len(), "ALL lists a code twice");
+    }
+
+    #[test]
+    fn as_str_is_the_wire_name() {
+        for &code in ErrorCode::ALL {
+            let wire = serde_json::to_value(code).expect("a code encodes");
+            assert_eq!(wire.as_str(), Some(code.as_str()), "{code:?}");
+        }
+    }
 }

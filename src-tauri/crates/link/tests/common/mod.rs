@@ -33,6 +33,7 @@ pub fn fast_timings() -> Timings {
         dead_after: Duration::from_millis(800),
         connect_timeout: Duration::from_secs(2),
         backoff_base: Duration::from_millis(10),
+        quick_retries_for: Duration::from_secs(1),
         backoff_cap: Duration::from_millis(100),
         stable_after: Duration::from_secs(2),
         write_timeout: Duration::from_secs(2),
