@@ -10,7 +10,7 @@ pub enum LinkError {
     BadCaFile { path: String, reason: String },
     /// Kept whole, so the app can tell a locked keychain from a missing one.
     #[error("{0}")]
-    TokenStore(crate::token_store::TokenStoreError),
+    TokenStore(TokenStoreError),
     #[error("not connected to the plant")]
     NotConnected,
     #[error("{0} needs a level-1 (brewdeck.v1) plant server")]
@@ -26,4 +26,19 @@ pub enum LinkError {
     UnknownAlarm(AlarmId),
     #[error("the link has stopped")]
     Stopped,
+}
+
+/// Why a token store could not answer. (Here, beside the link's error that carries it, so
+/// the token store and the configuration do not depend on each other through it.)
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenStoreError {
+    /// The keychain exists but is locked; the operator must unlock it.
+    #[error("the keychain is locked: unlock it and retry")]
+    Locked,
+    #[error("the keychain is not available: {0}")]
+    Unavailable(String),
+    /// Asked for another server's token than the one this store holds: refused, so one
+    /// server's token never reaches another.
+    #[error("the token store holds the token of another server than {0}: refused")]
+    WrongServer(String),
 }

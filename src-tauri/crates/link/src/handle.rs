@@ -1,15 +1,13 @@
 //! [`Link`]: the cloneable handle to the link's actor.
 
 use crate::actor::Actor;
-use crate::backoff::Backoff;
 use crate::command_book::{CommandDraft, CommandView};
 use crate::config::{LinkConfig, ServerUrl};
 use crate::error::LinkError;
 use crate::events::LinkEvent;
-use crate::model::{PlantModel, PlantSnapshot};
+use crate::model::PlantSnapshot;
 use crate::ops::Op;
 use crate::state::LinkState;
-use crate::subscriptions::Subscriptions;
 use crate::token_store::{TokenStore, TokenStoreError};
 use crate::transport::tls::{self, Destination};
 use crate::transport::ws::WsDialer;
@@ -86,35 +84,7 @@ impl Link {
         let (state_tx, state) = watch::channel(LinkState::Idle);
         let (events, _) = broadcast::channel(config.event_capacity.max(16));
         let weak = events.downgrade();
-        let (post_results_tx, post_results) = mpsc::unbounded_channel();
-        let actor = Actor {
-            backoff: Backoff {
-                quick_ceiling: config.timings.backoff_base,
-                quick_for: config.timings.quick_retries_for,
-                cap: config.timings.backoff_cap,
-            },
-            model: PlantModel::new(config.command_history),
-            expiry: Box::pin(tokio::time::sleep(std::time::Duration::ZERO)),
-            expiry_armed: false,
-            config,
-            tls,
-            dialer,
-            store,
-            token: None,
-            ops,
-            state: state_tx,
-            events,
-            subs: Subscriptions::default(),
-            attempt: 0,
-            outage_since: None,
-            slow_attempts: 0,
-            server_delay: None,
-            poster: None,
-            post_results,
-            post_results_tx,
-            readings: Vec::new(),
-            random,
-        };
+        let actor = Actor::new(config, store, dialer, tls, random, ops, state_tx, events);
         tokio::spawn(actor.run());
         Link {
             ops: ops_tx,

@@ -7,13 +7,24 @@
 //! The link reconnects by itself with backoff and jitter, forever by default, restores its
 //! subscriptions, resumes from the last `seq` on a level-1 server so no alarm or command
 //! status is lost, and never executes a command twice.
+//!
+//! The modules, one way round (`tests/layers.rs` keeps it so):
+//! - `handle`: the [`Link`] handle; `ops`: the operations it sends the actor.
+//! - `actor`: the one task and its one loop (connection phases, retries, outbox expiry,
+//!   level-0 posts); `actor::dispatch` serves operations, `actor::inbound` applies messages.
+//! - `session`: one open socket, its liveness timers and what was told on it; no logic.
+//! - Pure parts, no I/O: `model` (the plant as seen), `command_book` (commands and their
+//!   phases), `seq_window` (which `seq` were applied), `backoff` (the retry schedule),
+//!   `subscriptions` (what to follow), `state` and `events` (what the link publishes).
+//! - `transport`: dialing (`ws`), TLS, reaching a host (`reach`), level-0 HTTP posts.
+//! - `config`, `token_store`, `error`, `bindings`: settings, where the token comes from,
+//!   the error type, the TypeScript bindings.
 
 mod actor;
 mod backoff;
 mod bindings;
 mod command_book;
 mod config;
-mod dispatch;
 mod error;
 mod events;
 mod handle;

@@ -3,21 +3,9 @@
 //! refuse to hand it to a link dialing another, whatever order the app's steps ran in.
 
 use crate::config::ServerUrl;
+pub use crate::error::TokenStoreError;
 use brewdeck_protocol::Token;
 use std::sync::{Arc, Mutex};
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TokenStoreError {
-    /// The keychain exists but is locked; the operator must unlock it.
-    #[error("the keychain is locked: unlock it and retry")]
-    Locked,
-    #[error("the keychain is not available: {0}")]
-    Unavailable(String),
-    /// Asked for another server's token than the one this store holds: refused, so one
-    /// server's token never reaches another.
-    #[error("the token store holds the token of another server than {0}: refused")]
-    WrongServer(String),
-}
 
 /// A token store. Calls may block (a keychain talks D-Bus), so the link makes them on a
 /// blocking thread. `server` is the server the token is for: a store bound to one server

@@ -3,7 +3,7 @@
 //! `--admin-token-file`, carrying that token. One guard on the whole router checks all of it.
 
 use crate::caps::{Refused, MAX_ADMIN_BODY_BYTES};
-use crate::http::{bearer, problem, unauthorized};
+use crate::problem::{bearer, problem, unauthorized};
 use crate::shared::Shared;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Request, State};

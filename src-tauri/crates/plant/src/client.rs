@@ -10,10 +10,11 @@ use crate::rate::RateLimit;
 use crate::shared::{until, ConnectionSlot, Shared};
 use crate::state::ClientInfo;
 use crate::state::{Event, Submitted, SubscriptionCounts, Topic};
+use crate::wire;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use brewdeck_protocol::{
-    decode_client, encode, ClientMessage, CommandId, Connected, EndpointId, ErrorCode, Heartbeat,
-    Pong, Reconnect, ServerError, ServerMessage, Subscription, Timestamp, PROTOCOL_V1,
+    decode_client, ClientMessage, CommandId, Connected, EndpointId, ErrorCode, Heartbeat, Pong,
+    Reconnect, ServerError, ServerMessage, Subscription, Timestamp, PROTOCOL_V1,
 };
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashSet;
@@ -33,12 +34,8 @@ const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_RESTART: u16 = 1012;
 const CLOSE_TRY_LATER: u16 = 1013;
 
-fn server_text(message: &ServerMessage) -> Utf8Bytes {
-    Utf8Bytes::from(encode(message).unwrap_or_default())
-}
-
 fn error_text(code: ErrorCode, message: impl Into<String>, recoverable: bool) -> Utf8Bytes {
-    server_text(&ServerMessage::Error(ServerError {
+    wire::text(&ServerMessage::Error(ServerError {
         message: message.into(),
         code: Some(code.as_str().to_owned()),
         recoverable: Some(recoverable),
@@ -164,7 +161,7 @@ pub(crate) async fn serve(
         subs: Subscriptions::default(),
         rate: RateLimit::new(limits.messages_per_second, limits.message_burst),
         stream,
-        out: vec![server_text(&connected)],
+        out: vec![wire::text(&connected)],
     };
     let end = session.run(socket).await;
     shared.lock().unregister(key);
@@ -270,7 +267,7 @@ impl Session {
                     }
                 }
                 _ = heartbeat.tick() => {
-                    self.out.push(server_text(&ServerMessage::Heartbeat(Heartbeat {
+                    self.out.push(wire::text(&ServerMessage::Heartbeat(Heartbeat {
                         timestamp: Timestamp::now(),
                         active_streams: Some(self.shared.connections() as u64),
                     })));
@@ -299,7 +296,7 @@ impl Session {
             }
             End::Shutdown => {
                 self.out
-                    .push(server_text(&ServerMessage::Reconnect(Reconnect {
+                    .push(wire::text(&ServerMessage::Reconnect(Reconnect {
                         reason: Some("plant server shutting down".to_owned()),
                         retry_after: Some(self.shared.config.shutdown_retry_after),
                     })));
@@ -454,7 +451,7 @@ impl Session {
         }
         // Seed 003's clients type a bare `ping` into wscat.
         if text.trim() == "ping" {
-            self.out.push(server_text(&ServerMessage::Pong(Pong {
+            self.out.push(wire::text(&ServerMessage::Pong(Pong {
                 timestamp: Some(Timestamp::now()),
             })));
             return None;
@@ -479,7 +476,7 @@ impl Session {
             }
             ClientMessage::Unsubscribe(sub) => self.unsubscribe(sub),
             ClientMessage::Ping => {
-                self.out.push(server_text(&ServerMessage::Pong(Pong {
+                self.out.push(wire::text(&ServerMessage::Pong(Pong {
                     timestamp: Some(Timestamp::now()),
                 })));
             }
@@ -539,7 +536,7 @@ impl Session {
         if let Some(last_seq) = last_seq {
             let (events, resumed) = state.replay(last_seq);
             self.out.extend(events);
-            self.out.push(server_text(&ServerMessage::Resumed(resumed)));
+            self.out.push(wire::text(&ServerMessage::Resumed(resumed)));
         }
         self.out.push(state.snapshot_text());
         // Everything already buffered is older than the snapshot: start over from here.

@@ -4,6 +4,7 @@
 use crate::admin;
 use crate::caps;
 use crate::client;
+use crate::problem::{bearer, problem, unauthorized};
 use crate::shared::{Full, Shared};
 use crate::state::Submitted;
 use axum::extract::ws::WebSocketUpgrade;
@@ -33,40 +34,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     router.with_state(shared)
 }
 
-pub(crate) fn problem(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(json!({ "code": code, "message": message.into() })),
-    )
-        .into_response()
-}
-
 fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(bearer)
         .is_some_and(|presented| shared.config.token.matches(presented.trim()))
-}
-
-/// The credentials of an `Authorization: Bearer` header; the scheme is case-insensitive
-/// (RFC 6750 / RFC 9110).
-pub(crate) fn bearer(header: &str) -> Option<&str> {
-    let (scheme, credentials) = header.trim_start().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(credentials)
-}
-
-pub(crate) fn unauthorized() -> Response {
-    let mut response = problem(
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-        "missing or wrong bearer token",
-    );
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        header::HeaderValue::from_static("Bearer"),
-    );
-    response
 }
 
 async fn upgrade(

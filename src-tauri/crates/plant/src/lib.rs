@@ -2,6 +2,21 @@
 //! clients that never say `hello`) over a simulated brewery. The app's demo mode embeds it;
 //! every test of the link and the app talks to it.
 //!
+//! - `server`: starting and stopping a plant server, and its background tasks (ticks, flood).
+//! - `shared`: what every task of one running server shares: the locked state, connection slots.
+//! - `state`: the plant's state under one lock: values, alarms, the `seq`'d history and stream.
+//! - `commands`: the command memory: which ids it knows (never run twice), which are in flight.
+//! - `http`: the routes: the WebSocket upgrade, `/health`, the level-0 `POST /api/os/command`.
+//! - `admin`: the `/admin/*` API for tests and demos, behind its loopback and token guard.
+//! - `problem`: the JSON `{code, message}` refusals over HTTP, and the bearer token check.
+//! - `client`: one client's WebSocket session: subscriptions, limits, its filtered stream.
+//! - `wire`: server messages encoded once as text frames, and their encoded size.
+//! - `caps`: how much text the plant takes from outside and keeps, so snapshots stay small.
+//! - `rate`: token buckets: a client's message rate, each peer's level-0 command rate.
+//! - `config`: what a server is started with ([`PlantConfig`], [`ClientLimits`], [`Flood`]).
+//! - `error`: why a server could not start ([`PlantError`]).
+//! - [`sim`]: the simulated brewery: pure, deterministic, no I/O.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), brewdeck_plant::PlantError> {
 //! use brewdeck_plant::{start, PlantConfig};
@@ -16,14 +31,17 @@
 mod admin;
 mod caps;
 mod client;
+mod commands;
 mod config;
 mod error;
 mod http;
+mod problem;
 mod rate;
 mod server;
 mod shared;
 pub mod sim;
 mod state;
+mod wire;
 
 pub use config::{admin_token_from_file, ClientLimits, Flood, PlantConfig};
 pub use error::PlantError;

@@ -150,6 +150,16 @@ pub struct Alarm {
     pub seq: Option<Seq>,
 }
 
+impl Alarm {
+    /// Whether the alarm is over: cleared and acknowledged, nothing left for the operator to
+    /// do, so it leaves the active alarms (a server's and a desk's). One cleared but not yet
+    /// acknowledged stays, so the operator still sees it happened. The one statement of this
+    /// rule, so servers and desks cannot drift apart on it.
+    pub fn is_closed(&self) -> bool {
+        self.state == Some(AlarmState::Cleared) && self.acked == Some(true)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(optional_fields)]
@@ -317,7 +327,35 @@ pub struct Resumed {
 
 #[cfg(test)]
 mod tests {
-    use super::ErrorCode;
+    use super::{Alarm, AlarmState, ErrorCode, Severity};
+    use crate::time::Timestamp;
+
+    #[test]
+    fn an_alarm_is_closed_only_once_cleared_and_acknowledged() {
+        let alarm = |state, acked| Alarm {
+            alarm_id: 1u64.into(),
+            severity: Severity::High,
+            message: "HLT temperature high".to_owned(),
+            timestamp: Timestamp::now(),
+            endpoint_id: None,
+            state,
+            acked,
+            acked_by: None,
+            acked_at: None,
+            seq: None,
+        };
+        assert!(alarm(Some(AlarmState::Cleared), Some(true)).is_closed());
+        for (state, acked) in [
+            (Some(AlarmState::Cleared), Some(false)),
+            (Some(AlarmState::Cleared), None),
+            (Some(AlarmState::Active), Some(true)),
+            (Some(AlarmState::Active), Some(false)),
+            (None, Some(true)),
+            (None, None),
+        ] {
+            assert!(!alarm(state, acked).is_closed(), "{state:?} {acked:?}");
+        }
+    }
 
     /// Lists every variant of `ErrorCode` in an exhaustive `match` (a new variant does not
     /// compile until it is listed) and returns them all.

@@ -1,8 +1,8 @@
 //! Alarm conditions: each a stable key, a severity and a test with hysteresis, so a value
 //! hovering at a threshold raises once and clears once.
 
-use super::catalog::{Catalog, Point, GLYCOL_TEMP_HIGH, HLT_TEMP_HIGH, LEVEL_LOW};
-use super::plant::{Heated, Line, Plant, TankId};
+use super::catalog::{Catalog, GLYCOL_TEMP_HIGH, HLT_TEMP_HIGH, LEVEL_LOW};
+use super::plant::{Heated, Line, Plant, Point, TankId};
 use brewdeck_protocol::{EndpointId, Severity};
 
 /// How far back past a threshold a value must come before its alarm clears.

@@ -1,7 +1,7 @@
 //! The catalog: every endpoint the brewery exposes, in a stable order (ids 1..=N), and for each
 //! the part of the plant it stands for.
 
-use super::plant::{Heated, Line, TankId};
+use super::plant::{Heated, Line, Point, TankId};
 use brewdeck_protocol::{Action, Endpoint, EndpointId, EndpointKind, Id, Limits};
 
 pub(super) const HLT: &str = "Hot liquor tank";
@@ -15,43 +15,6 @@ pub(super) const CHILLER: &str = "Glycol chiller";
 pub(super) const HLT_TEMP_HIGH: f64 = 185.0;
 pub(super) const LEVEL_LOW: f64 = 10.0;
 pub(super) const GLYCOL_TEMP_HIGH: f64 = 40.0;
-
-/// What an endpoint stands for in the plant. Fermenters are numbered from 0 here, from 1 in
-/// names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Point {
-    TankTemp(TankId),
-    TankLevel(TankId),
-    Heater(Heated),
-    Setpoint(Heated),
-    FillValve,
-    Pump(Line),
-    LineValve(Line),
-    FermenterTemp(usize),
-    FermenterSetpoint(usize),
-    /// Read-only `Bool`, true = open: the fermenter's controller drives it.
-    CoolingValve(usize),
-    GlycolTemp,
-    Compressor,
-    GlycolPump,
-    GlycolSetpoint,
-}
-
-impl Point {
-    /// Noise amplitude of a measured analog value; `None` for equipment and setpoints, which
-    /// read back exactly what they are.
-    pub fn noise(self) -> Option<f64> {
-        match self {
-            Point::TankTemp(_) | Point::FermenterTemp(_) | Point::GlycolTemp => Some(0.08),
-            Point::TankLevel(_) => Some(0.05),
-            _ => None,
-        }
-    }
-
-    pub fn is_level(self) -> bool {
-        matches!(self, Point::TankLevel(_))
-    }
-}
 
 #[derive(Debug, Clone)]
 pub(super) struct Catalog {

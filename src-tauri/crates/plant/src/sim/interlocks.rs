@@ -1,8 +1,7 @@
 //! Whether a command may run: first plain validation against the catalog (what the endpoint
 //! accepts), then the interlocks (what the plant's state allows right now).
 
-use super::catalog::Point;
-use super::plant::{Change, Line, Plant};
+use super::plant::{Change, Line, Plant, Point};
 use super::{round2, Refusal};
 use brewdeck_protocol::{Action, Endpoint, Value};
 

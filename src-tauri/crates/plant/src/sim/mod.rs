@@ -27,8 +27,8 @@ mod rng;
 mod tests;
 
 use brewdeck_protocol::{Action, Endpoint, EndpointId, Severity, Value};
-use catalog::{Catalog, Point};
-use plant::Plant;
+use catalog::Catalog;
+use plant::{Plant, Point};
 use rng::SplitMix64;
 use std::fmt;
 use std::time::Duration;

@@ -1,7 +1,6 @@
 //! The brewery's true state (no noise) and the names of its parts. Physics, interlocks and
 //! alarms all read this; only measurements add noise on top of it.
 
-use super::catalog::Point;
 use brewdeck_protocol::Value;
 
 /// Room temperature the vessels lose heat to, °F.
@@ -90,6 +89,43 @@ impl Line {
     /// A pump may start only above this level; the dry-run alarm clears at it too, so the
     /// alarm is active exactly while the pump cannot be restarted.
     pub const START_LEVEL: f64 = 5.0;
+}
+
+/// What an endpoint stands for in the plant. Fermenters are numbered from 0 here, from 1 in
+/// names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Point {
+    TankTemp(TankId),
+    TankLevel(TankId),
+    Heater(Heated),
+    Setpoint(Heated),
+    FillValve,
+    Pump(Line),
+    LineValve(Line),
+    FermenterTemp(usize),
+    FermenterSetpoint(usize),
+    /// Read-only `Bool`, true = open: the fermenter's controller drives it.
+    CoolingValve(usize),
+    GlycolTemp,
+    Compressor,
+    GlycolPump,
+    GlycolSetpoint,
+}
+
+impl Point {
+    /// Noise amplitude of a measured analog value; `None` for equipment and setpoints, which
+    /// read back exactly what they are.
+    pub fn noise(self) -> Option<f64> {
+        match self {
+            Point::TankTemp(_) | Point::FermenterTemp(_) | Point::GlycolTemp => Some(0.08),
+            Point::TankLevel(_) => Some(0.05),
+            _ => None,
+        }
+    }
+
+    pub fn is_level(self) -> bool {
+        matches!(self, Point::TankLevel(_))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

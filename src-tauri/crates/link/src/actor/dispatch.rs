@@ -1,6 +1,6 @@
 //! How the actor serves each operation, connected or not.
 
-use crate::actor::{Actor, Flow};
+use super::{Actor, Flow};
 use crate::error::LinkError;
 use crate::events::{Delivery, LinkEvent};
 use crate::ops::Op;
@@ -65,7 +65,7 @@ impl Actor {
                 });
                 let _ = reply.send(Ok(view));
                 match session.as_deref_mut() {
-                    Some(s) => match s.flush_outbox(self).await {
+                    Some(s) => match self.flush_outbox(s).await {
                         Ok(()) => Flow::Continue,
                         Err(reason) => Flow::Lost(reason),
                     },
@@ -164,7 +164,7 @@ impl Actor {
 
     async fn resync(&mut self, session: Option<&mut Session>) -> Flow {
         match session {
-            Some(s) => match s.sync_telemetry(self).await {
+            Some(s) => match self.sync_telemetry(s).await {
                 Ok(()) => Flow::Continue,
                 Err(reason) => Flow::Lost(reason),
             },

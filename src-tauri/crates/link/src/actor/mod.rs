@@ -1,20 +1,32 @@
-//! The link's actor: one task that owns the socket, the plant model and every timer. The
+//! The link's actor: one task that owns the connection, the plant model and every timer. The
 //! [`crate::Link`] handle talks to it over a channel; it publishes its state on a `watch` and
 //! plant events on a broadcast channel. It ends when shut down or when the last handle is
 //! dropped, and takes every task and timer it started with it.
+//!
+//! One loop ([`Actor::run`]) owns every wait: operations, the open session's frames (when
+//! there is one), a dial in progress, the retry timer, the outbox expiry and level-0 post
+//! results. Each turn yields a [`Flow`], which [`Actor::follow`] turns into the next state.
+//! - `dispatch`: what each operation does;
+//! - `inbound`: what each server message does, and what a server is owed once ready.
+//!
+//! The session (`crate::session`) is the socket and its bookkeeping; it knows nothing of this.
+
+mod dispatch;
+mod inbound;
 
 use crate::backoff::Backoff;
 use crate::config::LinkConfig;
 use crate::events::{Delivery, LinkEvent};
 use crate::model::PlantModel;
 use crate::ops::Op;
-use crate::session::{Ending, Session};
+use crate::session::{Inbound, Session};
 use crate::state::LinkState;
 use crate::subscriptions::Subscriptions;
 use crate::token_store::TokenStore;
 use crate::transport::http::{CommandPoster, PostOutcome};
 use crate::transport::{BoxSocket, DialError, Dialer};
 use brewdeck_protocol::{CommandId, CommandRequest, Timestamp, Token};
+use futures_util::future::BoxFuture;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,30 +34,24 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, Instant, Sleep};
 
-/// What the actor does next.
-pub(crate) enum Phase {
-    /// Not connecting: disconnected by the operator, or not started.
-    Idle,
-    /// Reconnecting: the next dial is at this instant.
-    Wait(Instant),
-    /// Unauthorized or failed: waits for the operator (a token, a server, retry now).
-    Parked,
-    Dial,
-    Open(BoxSocket),
-    Stop,
-}
+/// Frames handled in one go before timers and operations get a look in: keeps a busy stream
+/// from paying the `select!` for every message without starving anything.
+const FRAMES_PER_TURN: usize = 256;
 
-/// What an operation asks of the phase it arrives in.
+/// What a turn of the loop asks for next.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Flow {
     Continue,
     /// Close whatever is open and dial now.
     Redial,
+    /// Close whatever is open and wait for `connect`.
     Idle,
     Stop,
-    /// The connection failed while serving the operation.
+    /// The connection (or the attempt to make one) failed: retry later.
     Lost(String),
 }
+
+type Dialing = BoxFuture<'static, Result<BoxSocket, DialError>>;
 
 pub(crate) struct PostJob {
     pub id: CommandId,
@@ -68,34 +74,34 @@ pub(crate) struct PostResult {
 }
 
 pub(crate) struct Actor {
-    pub config: LinkConfig,
-    pub tls: Arc<rustls::ClientConfig>,
-    pub dialer: Arc<dyn Dialer>,
-    pub store: Arc<dyn TokenStore>,
-    pub token: Option<Token>,
-    pub ops: mpsc::Receiver<Op>,
-    pub state: watch::Sender<LinkState>,
-    pub events: broadcast::Sender<LinkEvent>,
-    pub model: PlantModel,
-    pub subs: Subscriptions,
-    pub backoff: Backoff,
+    config: LinkConfig,
+    tls: Arc<rustls::ClientConfig>,
+    dialer: Arc<dyn Dialer>,
+    store: Arc<dyn TokenStore>,
+    token: Option<Token>,
+    ops: mpsc::Receiver<Op>,
+    state: watch::Sender<LinkState>,
+    events: broadcast::Sender<LinkEvent>,
+    model: PlantModel,
+    subs: Subscriptions,
+    backoff: Backoff,
     /// Failed attempts in a row.
-    pub attempt: u32,
+    attempt: u32,
     /// When the current outage began (the first failure since the link was last up for
     /// good), and the attempts made past the backoff's quick phase.
-    pub outage_since: Option<Instant>,
-    pub slow_attempts: u32,
+    outage_since: Option<Instant>,
+    slow_attempts: u32,
     /// A delay the server asked for, used instead of the backoff for the next wait.
-    pub server_delay: Option<Duration>,
-    pub expiry: Pin<Box<Sleep>>,
-    pub expiry_armed: bool,
-    pub poster: Option<Poster>,
-    pub post_results: mpsc::UnboundedReceiver<PostResult>,
-    pub post_results_tx: mpsc::UnboundedSender<PostResult>,
+    server_delay: Option<Duration>,
+    expiry: Pin<Box<Sleep>>,
+    expiry_armed: bool,
+    poster: Option<Poster>,
+    post_results: mpsc::UnboundedReceiver<PostResult>,
+    post_results_tx: mpsc::UnboundedSender<PostResult>,
     /// Readings applied in this turn, not yet published.
-    pub readings: Vec<brewdeck_protocol::Telemetry>,
+    readings: Vec<brewdeck_protocol::Telemetry>,
     /// The jitter source, injectable for tests.
-    pub random: Box<dyn FnMut() -> f64 + Send>,
+    random: Box<dyn FnMut() -> f64 + Send>,
 }
 
 impl std::fmt::Debug for Actor {
@@ -107,24 +113,123 @@ impl std::fmt::Debug for Actor {
     }
 }
 
+/// The next frame of the open session; never, when none is open.
+async fn inbound(session: &mut Option<Session>) -> Inbound {
+    match session {
+        Some(s) => s.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The dial in progress; never, when none is.
+async fn dialed(dialing: &mut Option<Dialing>) -> Result<BoxSocket, DialError> {
+    match dialing {
+        Some(d) => d.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The retry timer; never, when none is set.
+async fn retry_due(at: Option<Instant>) {
+    match at {
+        Some(at) => sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Actor {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        config: LinkConfig,
+        store: Arc<dyn TokenStore>,
+        dialer: Arc<dyn Dialer>,
+        tls: Arc<rustls::ClientConfig>,
+        random: Box<dyn FnMut() -> f64 + Send>,
+        ops: mpsc::Receiver<Op>,
+        state: watch::Sender<LinkState>,
+        events: broadcast::Sender<LinkEvent>,
+    ) -> Self {
+        let (post_results_tx, post_results) = mpsc::unbounded_channel();
+        Actor {
+            backoff: Backoff {
+                quick_ceiling: config.timings.backoff_base,
+                quick_for: config.timings.quick_retries_for,
+                cap: config.timings.backoff_cap,
+            },
+            model: PlantModel::new(config.command_history),
+            expiry: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            expiry_armed: false,
+            config,
+            tls,
+            dialer,
+            store,
+            token: None,
+            ops,
+            state,
+            events,
+            subs: Subscriptions::default(),
+            attempt: 0,
+            outage_since: None,
+            slow_attempts: 0,
+            server_delay: None,
+            poster: None,
+            post_results,
+            post_results_tx,
+            readings: Vec::new(),
+            random,
+        }
+    }
+
     pub async fn run(mut self) {
-        let mut phase = if self.config.connect_on_start {
-            Phase::Dial
+        let mut session: Option<Session> = None;
+        let mut dialing: Option<Dialing> = None;
+        let mut retry_at: Option<Instant> = None;
+        let mut flow = if self.config.connect_on_start {
+            Flow::Redial
         } else {
-            Phase::Idle
+            Flow::Idle
         };
         loop {
-            phase = match phase {
-                Phase::Idle => {
-                    self.set_state(LinkState::Idle);
-                    self.wait(None).await
+            if !self
+                .follow(flow, &mut session, &mut dialing, &mut retry_at)
+                .await
+            {
+                break;
+            }
+            flow = tokio::select! {
+                biased;
+                op = self.ops.recv() => match op {
+                    Some(op) => self.handle_op(op, session.as_mut()).await,
+                    None => Flow::Stop,
+                },
+                next = inbound(&mut session) => match (next, session.as_mut()) {
+                    (Inbound::Frame(frame), Some(s)) => self.read(s, frame).await,
+                    (Inbound::Lost(reason), _) => Flow::Lost(reason),
+                    (Inbound::Frame(_), None) => Flow::Continue,
+                },
+                result = dialed(&mut dialing) => {
+                    dialing = None;
+                    match result {
+                        Ok(socket) => {
+                            self.model.counters.connections += 1;
+                            session = Some(Session::new(socket, &self.config.timings));
+                            Flow::Continue
+                        }
+                        Err(e) => self.dial_failed(e),
+                    }
                 }
-                Phase::Wait(at) => self.wait(Some(at)).await,
-                Phase::Parked => self.wait(None).await,
-                Phase::Dial => self.dial().await,
-                Phase::Open(socket) => self.open(socket).await,
-                Phase::Stop => break,
+                () = retry_due(retry_at) => {
+                    retry_at = None;
+                    Flow::Redial
+                }
+                () = &mut self.expiry, if self.expiry_armed => {
+                    self.expire_outbox();
+                    Flow::Continue
+                }
+                Some(result) = self.post_results.recv() => {
+                    self.on_post_result(result);
+                    Flow::Continue
+                }
             };
         }
         if let Some(poster) = self.poster.take() {
@@ -132,6 +237,128 @@ impl Actor {
         }
         self.set_state(LinkState::Stopped);
         tracing::info!(server = %self.config.server, "link stopped");
+    }
+
+    /// A frame and the ones already behind it, up to a turn's worth, into the model.
+    async fn read(
+        &mut self,
+        s: &mut Session,
+        frame: Option<
+            Result<tokio_tungstenite::tungstenite::Message, tokio_tungstenite::tungstenite::Error>,
+        >,
+    ) -> Flow {
+        let mut result = self.on_frame(s, frame).await;
+        for _ in 0..FRAMES_PER_TURN {
+            if result.is_err() {
+                break;
+            }
+            let Some(frame) = s.ready_frame() else { break };
+            result = self.on_frame(s, frame).await;
+        }
+        self.flush_readings();
+        match result {
+            Ok(()) => Flow::Continue,
+            Err(reason) => Flow::Lost(reason),
+        }
+    }
+
+    /// Moves to what `flow` asks; false when the actor is to stop.
+    async fn follow(
+        &mut self,
+        flow: Flow,
+        session: &mut Option<Session>,
+        dialing: &mut Option<Dialing>,
+        retry_at: &mut Option<Instant>,
+    ) -> bool {
+        match flow {
+            Flow::Continue => true,
+            Flow::Redial => {
+                self.end_session(session).await;
+                *retry_at = None;
+                *dialing = self.start_dial().await;
+                true
+            }
+            Flow::Idle => {
+                self.end_session(session).await;
+                *dialing = None;
+                *retry_at = None;
+                self.set_state(LinkState::Idle);
+                true
+            }
+            Flow::Stop => {
+                self.end_session(session).await;
+                false
+            }
+            Flow::Lost(reason) => {
+                if let Some((lasted, asked)) = self.end_session(session).await {
+                    if lasted >= self.config.timings.stable_after {
+                        // It stayed up: this is a fresh outage, not one more failed attempt.
+                        self.fresh_start();
+                    }
+                    if asked.is_some() {
+                        self.server_delay = asked;
+                    }
+                }
+                *dialing = None;
+                *retry_at = self.retry_later(reason);
+                true
+            }
+        }
+    }
+
+    /// Closes the open session, if any: how long it lasted and the delay its server asked for.
+    async fn end_session(
+        &mut self,
+        session: &mut Option<Session>,
+    ) -> Option<(Duration, Option<Duration>)> {
+        let mut s = session.take()?;
+        let lasted = s.opened.elapsed();
+        self.after_session(&s);
+        s.close().await;
+        Some((lasted, s.server_delay))
+    }
+
+    /// Reads the token of the server and starts dialing it; `None` when there is no token to
+    /// dial with (the state says why).
+    async fn start_dial(&mut self) -> Option<Dialing> {
+        self.set_state(LinkState::Connecting {
+            attempt: self.attempt,
+        });
+        match self.current_token().await {
+            Ok(Some(token)) => Some(self.dialer.dial(
+                self.config.server.clone(),
+                token,
+                self.tls.clone(),
+            )),
+            Ok(None) => {
+                self.set_state(LinkState::Unauthorized {
+                    reason: "no token is set for this server".to_owned(),
+                });
+                None
+            }
+            Err(reason) => {
+                self.set_state(LinkState::Failed { reason });
+                None
+            }
+        }
+    }
+
+    fn dial_failed(&mut self, error: DialError) -> Flow {
+        match error {
+            DialError::Unauthorized(reason) => {
+                self.set_state(LinkState::Unauthorized { reason });
+                Flow::Continue
+            }
+            DialError::Config(reason) => {
+                self.set_state(LinkState::Failed { reason });
+                Flow::Continue
+            }
+            DialError::RetryAfter(delay, reason) => {
+                self.server_delay = Some(delay);
+                Flow::Lost(reason)
+            }
+            DialError::Transient(reason) => Flow::Lost(reason),
+        }
     }
 
     pub fn set_state(&self, next: LinkState) {
@@ -175,116 +402,6 @@ impl Actor {
         }
     }
 
-    /// Idle, parked or waiting to reconnect: serve operations, expire the outbox, and dial
-    /// when the time comes.
-    async fn wait(&mut self, until: Option<Instant>) -> Phase {
-        let retry = sleep_until(until.unwrap_or_else(Instant::now));
-        tokio::pin!(retry);
-        loop {
-            tokio::select! {
-                op = self.ops.recv() => {
-                    let Some(op) = op else { return Phase::Stop };
-                    if let Some(next) = self.serve_offline(op).await {
-                        return next;
-                    }
-                }
-                () = &mut retry, if until.is_some() => return Phase::Dial,
-                () = &mut self.expiry, if self.expiry_armed => self.expire_outbox(),
-                Some(result) = self.post_results.recv() => self.on_post_result(result),
-            }
-        }
-    }
-
-    /// Serves an operation with no connection open; `Some` when it changes the phase.
-    async fn serve_offline(&mut self, op: Op) -> Option<Phase> {
-        match self.handle_op(op, None).await {
-            Flow::Continue => None,
-            Flow::Redial => Some(Phase::Dial),
-            Flow::Idle => Some(Phase::Idle),
-            Flow::Stop | Flow::Lost(_) => Some(Phase::Stop),
-        }
-    }
-
-    /// Opens a socket, serving operations meanwhile.
-    async fn dial(&mut self) -> Phase {
-        self.set_state(LinkState::Connecting {
-            attempt: self.attempt,
-        });
-        let token = match self.current_token().await {
-            Ok(Some(token)) => token,
-            Ok(None) => {
-                self.set_state(LinkState::Unauthorized {
-                    reason: "no token is set for this server".to_owned(),
-                });
-                return Phase::Parked;
-            }
-            Err(reason) => {
-                self.set_state(LinkState::Failed { reason });
-                return Phase::Parked;
-            }
-        };
-        let mut dialing = self
-            .dialer
-            .dial(self.config.server.clone(), token, self.tls.clone());
-        loop {
-            tokio::select! {
-                result = &mut dialing => return self.dialed(result),
-                op = self.ops.recv() => {
-                    let Some(op) = op else { return Phase::Stop };
-                    if let Some(next) = self.serve_offline(op).await {
-                        return next;
-                    }
-                }
-                () = &mut self.expiry, if self.expiry_armed => self.expire_outbox(),
-                Some(result) = self.post_results.recv() => self.on_post_result(result),
-            }
-        }
-    }
-
-    fn dialed(&mut self, result: Result<BoxSocket, DialError>) -> Phase {
-        match result {
-            Ok(socket) => Phase::Open(socket),
-            Err(DialError::Unauthorized(reason)) => {
-                self.set_state(LinkState::Unauthorized { reason });
-                Phase::Parked
-            }
-            Err(DialError::Config(reason)) => {
-                self.set_state(LinkState::Failed { reason });
-                Phase::Parked
-            }
-            Err(DialError::RetryAfter(delay, reason)) => {
-                self.server_delay = Some(delay);
-                self.retry_later(reason)
-            }
-            Err(DialError::Transient(reason)) => self.retry_later(reason),
-        }
-    }
-
-    /// Runs a connection until it ends, then decides what follows.
-    async fn open(&mut self, socket: BoxSocket) -> Phase {
-        self.model.counters.connections += 1;
-        let mut session = Session::new(socket, &self.config.timings);
-        let ending = session.run(self).await;
-        let lasted = session.opened.elapsed();
-        self.after_session(&session);
-        session.close().await;
-        match ending {
-            Ending::Op(Flow::Redial) => Phase::Dial,
-            Ending::Op(Flow::Idle) => Phase::Idle,
-            Ending::Op(Flow::Stop) | Ending::Op(Flow::Continue) => Phase::Stop,
-            Ending::Op(Flow::Lost(reason)) | Ending::Lost(reason) => {
-                if lasted >= self.config.timings.stable_after {
-                    // It stayed up: this is a fresh outage, not one more failed attempt.
-                    self.fresh_start();
-                }
-                if let Some(delay) = session.server_delay {
-                    self.server_delay = Some(delay);
-                }
-                self.retry_later(reason)
-            }
-        }
-    }
-
     /// What a closed connection leaves behind: commands in flight to a level-0 server cannot
     /// be asked about again, so they become `unknown`, never repeated.
     fn after_session(&mut self, session: &Session) {
@@ -313,15 +430,15 @@ impl Actor {
         self.slow_attempts = 0;
     }
 
-    /// Schedules the next attempt, or gives up when a limit is configured and reached.
-    fn retry_later(&mut self, reason: String) -> Phase {
+    /// When to try again, or `None` when a configured limit of attempts is reached.
+    fn retry_later(&mut self, reason: String) -> Option<Instant> {
         self.attempt = self.attempt.saturating_add(1);
         if let Some(max) = self.config.max_attempts {
             if self.attempt > max {
                 self.set_state(LinkState::Failed {
                     reason: format!("gave up after {max} attempts: {reason}"),
                 });
-                return Phase::Parked;
+                return None;
             }
         }
         let outage = self.outage_since.get_or_insert_with(Instant::now).elapsed();
@@ -345,7 +462,7 @@ impl Actor {
             retry_in_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
             last_error: reason,
         });
-        Phase::Wait(Instant::now() + delay)
+        Some(Instant::now() + delay)
     }
 
     /// The token of the server being dialed, from the store the first time it is needed.
