@@ -9,7 +9,7 @@
 #
 # Sub-benchmarks, each writing target/bench/<name>.json, merged by benches/summary.py:
 #   ingest    cargo bench -p brewdeck-link --bench ingest
-#   recovery  cargo bench -p brewdeck-link --bench recovery (when that bench exists)
+#   recovery  cargo bench -p brewdeck-link --bench recovery (kills and restarts the release plant)
 #   delivery, notify, memory, churn: benches/webview.py, on a desktop of its own (Xvfb, a
 #             private D-Bus session, a throwaway HOME; WEBKIT_DISABLE_DMABUF_RENDERER=1)
 set -euo pipefail

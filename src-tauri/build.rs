@@ -2,7 +2,15 @@
 //! commands). The web UI is embedded from `../ui/dist`; when it has not been built (a fresh
 //! clone running `cargo test`), a placeholder page stands in, so Rust builds never need npm.
 
-include!("src/command_names.rs");
+include!("src/command_table.rs");
+
+// Only the names: the argument and return types are not resolved here.
+macro_rules! command_names {
+    ($($(#[doc = $doc:literal])* $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        const COMMAND_NAMES: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+with_command_table!(command_names);
 
 fn main() {
     let dist = std::path::Path::new("../ui/dist");

@@ -1,14 +1,20 @@
-//! The commands the webview may invoke (exactly those in `command_names.rs`). No logic here:
-//! each delegates to the [`Console`] and emits the new desk status when it changed.
+//! The commands the webview may invoke: one function here per row of `command_table.rs`, taking
+//! the app, the [`Desk`] and the row's arguments. No logic: each delegates to the desk and emits
+//! the new desk status when it changed.
+//!
+//! The Tauri commands themselves are made from the table (at the end of this file), so the
+//! argument keys the webview sends are the table's, and a function here that no longer takes a
+//! row's arguments and returns its type does not compile.
 
-use crate::console::Console;
+use crate::bindings::{CommandRow, TsType};
+use crate::desk::Desk;
 use crate::error::AppError;
 use brewdeck_link::{CommandDraft, CommandView};
 use brewdeck_protocol::{AlarmId, EndpointId};
 use brewdeck_station::bridge::events;
 use brewdeck_station::settings::Settings;
 use brewdeck_station::status::{DeskSnapshot, DeskStatus, UpdateCheck};
-use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri::{AppHandle, Emitter, Runtime};
 
 fn announce<R: Runtime>(app: &AppHandle<R>, status: &DeskStatus) {
     if let Err(e) = app.emit(events::DESK_STATUS, status) {
@@ -16,121 +22,164 @@ fn announce<R: Runtime>(app: &AppHandle<R>, status: &DeskStatus) {
     }
 }
 
-#[tauri::command]
 #[tracing::instrument(skip_all, err(Debug))]
-pub async fn snapshot(console: State<'_, Console>) -> Result<DeskSnapshot, AppError> {
-    console.snapshot().await
+pub async fn snapshot<R: Runtime>(
+    _app: &AppHandle<R>,
+    desk: &Desk,
+) -> Result<DeskSnapshot, AppError> {
+    desk.snapshot().await
 }
 
-#[tauri::command]
 #[tracing::instrument(skip_all, err(Debug))]
-pub async fn connect(console: State<'_, Console>) -> Result<(), AppError> {
-    Ok(console.link.connect().await?)
+pub async fn connect<R: Runtime>(_app: &AppHandle<R>, desk: &Desk) -> Result<(), AppError> {
+    Ok(desk.link.connect().await?)
 }
 
-#[tauri::command]
 #[tracing::instrument(skip_all, err(Debug))]
-pub async fn disconnect(console: State<'_, Console>) -> Result<(), AppError> {
-    Ok(console.link.disconnect().await?)
+pub async fn disconnect<R: Runtime>(_app: &AppHandle<R>, desk: &Desk) -> Result<(), AppError> {
+    Ok(desk.link.disconnect().await?)
 }
 
-#[tauri::command]
 #[tracing::instrument(skip_all, err(Debug))]
-pub async fn retry_now(console: State<'_, Console>) -> Result<(), AppError> {
-    Ok(console.link.retry_now().await?)
+pub async fn retry_now<R: Runtime>(_app: &AppHandle<R>, desk: &Desk) -> Result<(), AppError> {
+    Ok(desk.link.retry_now().await?)
 }
 
 /// `token` is never logged: `skip_all`, and only `remember` is recorded.
-#[tauri::command]
 #[tracing::instrument(skip_all, fields(remember), err(Debug))]
 pub async fn set_token<R: Runtime>(
-    app: AppHandle<R>,
-    console: State<'_, Console>,
+    app: &AppHandle<R>,
+    desk: &Desk,
     token: String,
     remember: bool,
 ) -> Result<DeskStatus, AppError> {
     tracing::Span::current().record("remember", remember);
-    let status = console.set_token(token, remember).await?;
-    announce(&app, &status);
+    let status = desk.set_token(token, remember).await?;
+    announce(app, &status);
     Ok(status)
 }
 
-#[tauri::command]
 #[tracing::instrument(skip_all, err(Debug))]
 pub async fn forget_token<R: Runtime>(
-    app: AppHandle<R>,
-    console: State<'_, Console>,
+    app: &AppHandle<R>,
+    desk: &Desk,
 ) -> Result<DeskStatus, AppError> {
-    let status = console.forget_token().await?;
-    announce(&app, &status);
+    let status = desk.forget_token().await?;
+    announce(app, &status);
     Ok(status)
 }
 
-#[tauri::command]
-#[tracing::instrument(skip(app, console), err(Debug))]
+#[tracing::instrument(skip(app, desk), err(Debug))]
 pub async fn save_settings<R: Runtime>(
-    app: AppHandle<R>,
-    console: State<'_, Console>,
+    app: &AppHandle<R>,
+    desk: &Desk,
     settings: Settings,
 ) -> Result<DeskStatus, AppError> {
-    let status = console.save_settings(settings).await?;
-    if let Some(window) = crate::shell::main_window(&app) {
-        let _ = window.set_title(crate::shell::title(status.demo));
-    }
-    announce(&app, &status);
+    let status = desk.save_settings(settings).await?;
+    crate::shell::show_title(app, status.demo);
+    announce(app, &status);
     Ok(status)
 }
 
-#[tauri::command]
-#[tracing::instrument(skip(console), err(Debug))]
-pub async fn send_command(
-    console: State<'_, Console>,
+#[tracing::instrument(skip(_app, desk), err(Debug))]
+pub async fn send_command<R: Runtime>(
+    _app: &AppHandle<R>,
+    desk: &Desk,
     draft: CommandDraft,
 ) -> Result<CommandView, AppError> {
-    console.send_command(draft).await
+    desk.send_command(draft).await
 }
 
-#[tauri::command]
-#[tracing::instrument(skip(console), err(Debug))]
-pub async fn acknowledge_alarm(
-    console: State<'_, Console>,
+#[tracing::instrument(skip(_app, desk), err(Debug))]
+pub async fn acknowledge_alarm<R: Runtime>(
+    _app: &AppHandle<R>,
+    desk: &Desk,
     alarm_id: AlarmId,
 ) -> Result<(), AppError> {
-    console.acknowledge_alarm(alarm_id).await
+    desk.acknowledge_alarm(alarm_id).await
 }
 
-#[tauri::command]
-#[tracing::instrument(skip(console), err(Debug))]
-pub async fn subscribe(
-    console: State<'_, Console>,
+#[tracing::instrument(skip(_app, desk), err(Debug))]
+pub async fn subscribe<R: Runtime>(
+    _app: &AppHandle<R>,
+    desk: &Desk,
     endpoints: Vec<EndpointId>,
 ) -> Result<(), AppError> {
-    console.subscribe(endpoints).await
+    desk.subscribe(endpoints).await
 }
 
-#[tauri::command]
-#[tracing::instrument(skip(console), err(Debug))]
-pub async fn unsubscribe(
-    console: State<'_, Console>,
+#[tracing::instrument(skip(_app, desk), err(Debug))]
+pub async fn unsubscribe<R: Runtime>(
+    _app: &AppHandle<R>,
+    desk: &Desk,
     endpoints: Vec<EndpointId>,
 ) -> Result<(), AppError> {
-    console.unsubscribe(endpoints).await
+    desk.unsubscribe(endpoints).await
 }
 
-#[tauri::command]
 #[tracing::instrument(skip_all, err(Debug))]
-pub fn open_log_folder(console: State<'_, Console>) -> Result<(), AppError> {
-    console.open_log_folder()
+pub async fn open_log_folder<R: Runtime>(_app: &AppHandle<R>, desk: &Desk) -> Result<(), AppError> {
+    desk.open_log_folder()
 }
 
-#[tauri::command]
 #[tracing::instrument(skip_all, err(Debug))]
-pub async fn check_for_updates<R: Runtime>(app: AppHandle<R>) -> Result<UpdateCheck, AppError> {
-    crate::updates::check(&app).await
+pub async fn check_for_updates<R: Runtime>(
+    app: &AppHandle<R>,
+    _desk: &Desk,
+) -> Result<UpdateCheck, AppError> {
+    crate::updates::check(app).await
 }
 
-#[tauri::command]
 #[tracing::instrument(skip_all, err(Debug))]
-pub async fn install_update<R: Runtime>(app: AppHandle<R>) -> Result<(), AppError> {
-    crate::updates::install(&app).await
+pub async fn install_update<R: Runtime>(app: &AppHandle<R>, _desk: &Desk) -> Result<(), AppError> {
+    crate::updates::install(app).await
 }
+
+/// From the table: a Tauri command per row (taking exactly the row's arguments and calling the
+/// function of the same name above), the handler, the names and the rows for TypeScript.
+macro_rules! commands_from_table {
+    ($($(#[doc = $doc:literal])* $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        /// The Tauri commands. Private: a public `#[tauri::command]` gets a `#[macro_export]`
+        /// helper, which code expanded from a macro cannot refer to by path.
+        mod tauri_commands {
+            use super::*;
+            use tauri::State;
+
+            $(
+                $(#[doc = $doc])*
+                #[tauri::command]
+                async fn $name<R: Runtime>(
+                    app: AppHandle<R>,
+                    desk: State<'_, Desk>,
+                    $($arg: $ty),*
+                ) -> Result<$ret, AppError> {
+                    super::$name(&app, &desk, $($arg),*).await
+                }
+            )*
+
+            /// What `run_app` installs: exactly the table's commands.
+            pub fn handler<R: Runtime>(
+            ) -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+                tauri::generate_handler![$($name),*]
+            }
+        }
+        pub use tauri_commands::handler;
+
+        /// The commands' names, in the table's order.
+        pub const COMMAND_NAMES: &[&str] = &[$(stringify!($name)),*];
+
+        /// Each row with its TypeScript types, for `generated/app/commands.ts`.
+        pub fn rows(cfg: &ts_rs::Config) -> Vec<CommandRow> {
+            vec![$(
+                CommandRow {
+                    name: stringify!($name),
+                    docs: &[$($doc),*],
+                    args: vec![$((stringify!($arg), TsType::of::<$ty>(cfg))),*],
+                    returns: TsType::of::<$ret>(cfg),
+                },
+            )*]
+        }
+    };
+}
+
+with_command_table!(commands_from_table);

@@ -1,24 +1,34 @@
 //! Brewdeck, the desktop app: a thin Tauri shell over `brewdeck-link` (the plant connection)
-//! and `brewdeck-station` (settings, keychain, notifications, telemetry batches).
+//! and `brewdeck-station` (settings, keychain, notifications, telemetry batches, and the
+//! decisions: where to connect, what the tray says).
+//!
+//! - [`desk`]: the app's state ([`desk::Desk`]), which the commands ([`commands`], from the
+//!   table in `command_table.rs`) act on;
+//! - [`output`]: where the bridge delivers (events, notifications, the tray);
+//! - [`shell`]: the tray, the window and a second launch; [`demo`]: the demo plant.
 //!
 //! [`run`] starts the real app; [`run_app`] configures a builder for any runtime, so tests
 //! drive the same commands through `tauri::test::mock_builder()`.
 
+// Before the modules that expand it (`macro_rules!` are in scope from where they are defined).
+include!("command_table.rs");
+
+pub mod bindings;
 pub mod cli;
 pub mod commands;
-pub mod console;
 pub mod demo;
 pub mod desk;
 pub mod error;
 pub mod logs;
+pub mod output;
 pub mod shell;
 pub mod updates;
 
-include!("command_names.rs");
+pub use commands::COMMAND_NAMES;
 
 use crate::cli::Launch;
-use crate::console::Console;
-use crate::desk::TauriDesk;
+use crate::desk::Desk;
+use crate::output::DeskOutput;
 use tauri::{Builder, Manager, Runtime, WindowEvent};
 
 /// Runs the app; returns the process exit code.
@@ -40,8 +50,8 @@ pub fn run() -> i32 {
         Ok(app) => {
             app.run(|app, event| {
                 if let tauri::RunEvent::Exit = event {
-                    if let Some(console) = app.try_state::<Console>() {
-                        tauri::async_runtime::block_on(console.shutdown());
+                    if let Some(desk) = app.try_state::<Desk>() {
+                        tauri::async_runtime::block_on(desk.shutdown());
                     }
                 }
             });
@@ -54,7 +64,7 @@ pub fn run() -> i32 {
     }
 }
 
-/// The app on any runtime: plugins, commands, and the setup that starts the console, the
+/// The app on any runtime: plugins, commands, and the setup that starts the desk, the
 /// bridge and (with `launch.desktop_shell`) the tray.
 pub fn run_app<R: Runtime>(builder: Builder<R>, launch: Launch) -> Builder<R> {
     brewdeck_link::install_crypto_provider();
@@ -63,22 +73,7 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, launch: Launch) -> Builder<R> {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(updates::PendingUpdate::new(launch.update_endpoint.clone()))
-        .invoke_handler(tauri::generate_handler![
-            commands::snapshot,
-            commands::connect,
-            commands::disconnect,
-            commands::retry_now,
-            commands::set_token,
-            commands::forget_token,
-            commands::save_settings,
-            commands::send_command,
-            commands::acknowledge_alarm,
-            commands::subscribe,
-            commands::unsubscribe,
-            commands::open_log_folder,
-            commands::check_for_updates,
-            commands::install_update,
-        ])
+        .invoke_handler(commands::handler())
         .on_window_event(move |window, event| {
             // Closing hides to the tray: alarms must keep notifying. Quit is in the tray menu.
             if let WindowEvent::CloseRequested { api, .. } = event {
@@ -112,23 +107,21 @@ fn setup<R: Runtime>(
     }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Brewdeck starting");
     let service = app.config().identifier.clone();
-    let (console, bridge) =
-        tauri::async_runtime::block_on(Console::start(&launch, config_dir, log_dir, service))?;
-    let demo = console.is_demo();
-    let link = console.link.clone();
-    app.manage(console);
-    if let Some(window) = shell::main_window(app) {
-        let _ = window.set_title(shell::title(demo));
-    }
+    let (desk, bridge) =
+        tauri::async_runtime::block_on(Desk::start(&launch, config_dir, log_dir, service))?;
+    let demo = desk.is_demo();
+    let link = desk.link.clone();
+    app.manage(desk);
+    shell::show_title(app, demo);
     if launch.desktop_shell {
         shell::install_tray(app)?;
     }
-    tauri::async_runtime::spawn(bridge.run(TauriDesk::new(app.clone())));
+    tauri::async_runtime::spawn(bridge.run(DeskOutput::new(app.clone())));
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {
         // What the keychain holds is known once asked; the UI learns it by event.
-        if let Some(console) = handle.try_state::<Console>() {
-            let status = console.probe_keychain().await;
+        if let Some(desk) = handle.try_state::<Desk>() {
+            let status = desk.probe_keychain().await;
             let _ = tauri::Emitter::emit(
                 &handle,
                 brewdeck_station::bridge::events::DESK_STATUS,

@@ -1,10 +1,13 @@
 //! The desktop around the window: the tray (its icon and tooltip follow the connection and the
 //! alarms; Show, Retry now, Quit), hide-on-close so notifications keep coming, and focusing the
-//! running instance when a second one is launched.
+//! running instance when a second one is launched. What they say is `brewdeck_station::shell`.
 
-use crate::console::Console;
+use crate::desk::Desk;
 use brewdeck_link::LinkState;
 use brewdeck_station::bridge::AlarmTally;
+use brewdeck_station::shell::{
+    tray_icon, tray_tooltip, window_title, TrayIcon, TrayItem, TOOLTIP_STARTING,
+};
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -17,16 +20,15 @@ const ICON_NORMAL: &[u8] = include_bytes!("../icons/tray-normal.png");
 const ICON_ALARM: &[u8] = include_bytes!("../icons/tray-alarm.png");
 const ICON_OFFLINE: &[u8] = include_bytes!("../icons/tray-offline.png");
 
-pub fn title(demo: bool) -> &'static str {
-    if demo {
-        "Brewdeck — DEMO (simulated plant)"
-    } else {
-        "Brewdeck"
-    }
-}
-
 pub fn main_window<R: Runtime>(app: &AppHandle<R>) -> Option<WebviewWindow<R>> {
     app.get_webview_window(MAIN_WINDOW)
+}
+
+/// Titles the window: DEMO on the demo plant.
+pub fn show_title<R: Runtime>(app: &AppHandle<R>, demo: bool) {
+    if let Some(window) = main_window(app) {
+        let _ = window.set_title(window_title(demo));
+    }
 }
 
 /// Brings the window back from the tray (or from behind other windows).
@@ -40,29 +42,30 @@ pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
 
 /// Adds the tray icon and its menu.
 pub fn install_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let show = MenuItem::with_id(app, "show", "Show Brewdeck", true, None::<&str>)?;
-    let retry = MenuItem::with_id(app, "retry", "Retry now", true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
+    let item = |i: TrayItem| MenuItem::with_id(app, i.id(), i.label(), true, None::<&str>);
+    let show = item(TrayItem::Show)?;
+    let retry = item(TrayItem::RetryNow)?;
+    let quit = item(TrayItem::Quit)?;
     let menu = Menu::with_items(app, &[&show, &retry, &quit])?;
     TrayIconBuilder::with_id(TRAY)
         .icon(Image::from_bytes(ICON_OFFLINE)?)
-        .tooltip("Brewdeck: starting")
+        .tooltip(TOOLTIP_STARTING)
         .menu(&menu)
-        .on_menu_event(|app, event| match event.id().as_ref() {
-            "show" => show_main(app),
-            "retry" => {
-                if let Some(console) = app.try_state::<Console>() {
-                    let link = console.link.clone();
+        .on_menu_event(|app, event| match TrayItem::from_id(event.id().as_ref()) {
+            Some(TrayItem::Show) => show_main(app),
+            Some(TrayItem::RetryNow) => {
+                if let Some(desk) = app.try_state::<Desk>() {
+                    let link = desk.link.clone();
                     tauri::async_runtime::spawn(async move {
                         let _ = link.retry_now().await;
                     });
                 }
             }
-            "quit" => {
+            Some(TrayItem::Quit) => {
                 tracing::info!("quit from the tray");
                 app.exit(0);
             }
-            _ => {}
+            None => {}
         })
         .build(app)?;
     Ok(())
@@ -74,27 +77,13 @@ pub fn show_tray_status<R: Runtime>(app: &AppHandle<R>, link: &LinkState, alarms
     let Some(tray) = app.tray_by_id(TRAY) else {
         return;
     };
-    let connection = match link {
-        LinkState::Connected { .. } => "connected".to_owned(),
-        LinkState::Reconnecting { attempt, .. } => format!("reconnecting (attempt {attempt})"),
-        LinkState::Unauthorized { .. } => "token rejected".to_owned(),
-        LinkState::Failed { reason } => format!("failed: {reason}"),
-        other => other.name().to_owned(),
-    };
-    let alarm_text = match (alarms.unacknowledged_critical, alarms.open) {
-        (0, 0) => "no alarms".to_owned(),
-        (0, open) => format!("{open} open alarm(s)"),
-        (critical, open) => format!("{critical} CRITICAL unacknowledged, {open} open"),
-    };
-    let icon = if alarms.unacknowledged_critical > 0 {
-        ICON_ALARM
-    } else if link.is_connected() {
-        ICON_NORMAL
-    } else {
-        ICON_OFFLINE
+    let icon = match tray_icon(link, alarms) {
+        TrayIcon::Normal => ICON_NORMAL,
+        TrayIcon::Alarm => ICON_ALARM,
+        TrayIcon::Offline => ICON_OFFLINE,
     };
     if let Ok(image) = Image::from_bytes(icon) {
         let _ = tray.set_icon(Some(image));
     }
-    let _ = tray.set_tooltip(Some(format!("Brewdeck: {connection}; {alarm_text}")));
+    let _ = tray.set_tooltip(Some(tray_tooltip(link, alarms)));
 }

@@ -226,8 +226,9 @@ describe("commands", () => {
     expect(chip().dataset.phase).toBe("queued");
 
     const sent = command({ commandId: "cmd-1", endpointId: FILL_VALVE.id, action: "open" });
-    for (const phase of ["sent", "acked", "succeeded"] as const) {
-      await fake.emit(PLANT_COMMAND, { kind: "command", command: { ...sent, phase }, via: "live" });
+    for (const [i, phase] of (["sent", "acked", "succeeded"] as const).entries()) {
+      const view = { ...sent, phase, revision: sent.revision + i };
+      await fake.emit(PLANT_COMMAND, { kind: "command", command: view, via: "live" });
       expect(chip().dataset.phase).toBe(phase);
     }
     expect(chip().textContent).toMatch(/Succeeded/);

@@ -3,17 +3,10 @@
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { CommandDraft, CommandView, LinkEvent, LinkState } from "./generated/link";
+import type { CommandName, Commands } from "./generated/app/commands";
+import type { CommandDraft, LinkEvent, LinkState } from "./generated/link";
 import type { AlarmId, EndpointId } from "./generated/protocol";
-import type {
-  DeskSnapshot,
-  DeskStatus,
-  Failure,
-  FailureCode,
-  ReadingBatch,
-  Settings,
-  UpdateCheck,
-} from "./generated/station";
+import type { DeskStatus, Failure, FailureCode, ReadingBatch, Settings } from "./generated/station";
 import {
   DESK_RESYNC,
   DESK_STATUS,
@@ -55,38 +48,40 @@ function isFailure(e: unknown): e is Failure {
   return typeof message === "string" && (FAILURE_CODES as readonly string[]).includes(code as string);
 }
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+/** What `call` takes after the name: the command's arguments, if it has any. */
+type ArgsOf<C extends CommandName> = Commands[C]["args"] extends undefined ? [] : [args: Commands[C]["args"]];
+
+/** Invokes `command` with the arguments and result the command table gives it (generated from
+ * src-tauri/src/command_table.rs): a renamed command or argument does not type-check. */
+async function call<C extends CommandName>(command: C, ...args: ArgsOf<C>): Promise<Commands[C]["returns"]> {
   try {
-    return await invoke<T>(command, args);
+    return await invoke<Commands[C]["returns"]>(command, args[0]);
   } catch (e) {
     throw BackendError.from(command, e);
   }
 }
 
-// ---- Commands (names as in src-tauri/src/command_names.rs; arguments in camelCase) ----
+// ---- Commands (what each does: generated/app/commands.ts) ----
 
-/** Everything needed to draw from nothing. */
-export const snapshot = (): Promise<DeskSnapshot> => call("snapshot");
-export const connect = (): Promise<null> => call("connect");
-export const disconnect = (): Promise<null> => call("disconnect");
-/** Skips the reconnect delay. */
-export const retryNow = (): Promise<null> => call("retry_now");
+export const snapshot = () => call("snapshot");
+export const connect = () => call("connect");
+export const disconnect = () => call("disconnect");
+export const retryNow = () => call("retry_now");
 /** `remember: false` keeps the token for this session only (no keychain). Rejects with
  * `keychain_unavailable` when the keychain is locked or missing. */
-export const setToken = (token: string, remember: boolean): Promise<DeskStatus> =>
-  call("set_token", { token, remember });
-export const forgetToken = (): Promise<DeskStatus> => call("forget_token");
+export const setToken = (token: string, remember: boolean) => call("set_token", { token, remember });
+export const forgetToken = () => call("forget_token");
 /** Rejects with `invalid_input` and a message naming the field. */
-export const saveSettings = (settings: Settings): Promise<DeskStatus> => call("save_settings", { settings });
-export const sendCommand = (draft: CommandDraft): Promise<CommandView> => call("send_command", { draft });
-export const acknowledgeAlarm = (alarmId: AlarmId): Promise<null> => call("acknowledge_alarm", { alarmId });
-export const subscribe = (endpoints: EndpointId[]): Promise<null> => call("subscribe", { endpoints });
-export const unsubscribe = (endpoints: EndpointId[]): Promise<null> => call("unsubscribe", { endpoints });
-export const openLogFolder = (): Promise<null> => call("open_log_folder");
+export const saveSettings = (settings: Settings) => call("save_settings", { settings });
+export const sendCommand = (draft: CommandDraft) => call("send_command", { draft });
+export const acknowledgeAlarm = (alarmId: AlarmId) => call("acknowledge_alarm", { alarmId });
+export const subscribe = (endpoints: EndpointId[]) => call("subscribe", { endpoints });
+export const unsubscribe = (endpoints: EndpointId[]) => call("unsubscribe", { endpoints });
+export const openLogFolder = () => call("open_log_folder");
 /** Asks the release channel for a newer, signed version. */
-export const checkForUpdates = (): Promise<UpdateCheck> => call("check_for_updates");
+export const checkForUpdates = () => call("check_for_updates");
 /** Installs the update the last check found, then the app restarts. */
-export const installUpdate = (): Promise<null> => call("install_update");
+export const installUpdate = () => call("install_update");
 
 // ---- Events ----
 

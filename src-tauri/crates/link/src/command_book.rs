@@ -26,6 +26,26 @@ pub enum CommandPhase {
 }
 
 impl CommandPhase {
+    pub const ALL: [CommandPhase; 7] = [
+        CommandPhase::Queued,
+        CommandPhase::Sent,
+        CommandPhase::Acked,
+        CommandPhase::Succeeded,
+        CommandPhase::Failed,
+        CommandPhase::Rejected,
+        CommandPhase::Unknown,
+    ];
+
+    /// Still on its way: the operator waits for an outcome. (`Unknown` is not pending: the
+    /// link will not learn more by itself, though a server may still tell.)
+    pub fn is_pending(self) -> bool {
+        matches!(
+            self,
+            CommandPhase::Queued | CommandPhase::Sent | CommandPhase::Acked
+        )
+    }
+
+    /// The outcome is known and will not change.
     pub fn is_final(self) -> bool {
         matches!(
             self,
@@ -96,6 +116,11 @@ pub struct CommandView {
     /// The level-1 `seq` of its latest status.
     #[ts(type = "number | null")]
     pub seq: Option<u64>,
+    /// Bumped by the link at each change of this view: of two views of one command, the one
+    /// with the higher revision is the newer. Which phase may follow which is decided here
+    /// (`CommandPhase::advances_to`) and nowhere else; a view keeps the higher revision.
+    #[ts(type = "number")]
+    pub revision: u64,
 }
 
 #[derive(Debug)]
@@ -151,6 +176,7 @@ impl CommandBook {
             completed_at: None,
             mine: true,
             seq: None,
+            revision: 0,
         };
         let id = view.command_id.clone();
         self.entries.insert(
@@ -210,6 +236,7 @@ impl CommandBook {
             e.view.phase = CommandPhase::Failed;
             e.view.reason = Some("expired".to_owned());
             e.view.completed_at = Some(Timestamp::now());
+            e.view.revision += 1;
             expired.push(e.view.clone());
             false
         });
@@ -279,6 +306,7 @@ impl CommandBook {
                 completed_at: status.completed_at,
                 mine: false,
                 seq: status.seq,
+                revision: 0,
             });
             return self.get(&status.command_id).cloned();
         }
@@ -305,6 +333,7 @@ impl CommandBook {
         if status.completed_at.is_some() {
             e.view.completed_at = status.completed_at;
         }
+        e.view.revision += 1;
         let view = e.view.clone();
         self.drop_from_outbox(&status.command_id);
         self.trim();
@@ -327,6 +356,7 @@ impl CommandBook {
                 completed_at: record.completed_at,
                 mine: false,
                 seq: record.seq,
+                revision: 0,
             });
             return self.get(&record.command_id).cloned();
         }
@@ -349,6 +379,7 @@ impl CommandBook {
         if phase.is_final() {
             e.view.completed_at = Some(Timestamp::now());
         }
+        e.view.revision += 1;
         let view = e.view.clone();
         self.drop_from_outbox(id);
         self.trim();

@@ -194,8 +194,7 @@ impl PlantModel {
         if alarm.seq.is_none() && self.alarms.get(&id).is_some_and(|k| same_alarm(k, &alarm)) {
             return None;
         }
-        let done = alarm.state == Some(AlarmState::Cleared) && alarm.acked == Some(true);
-        if done {
+        if alarm.is_closed() {
             // Cleared and acknowledged: nothing left for the operator to do.
             self.alarms.remove(&id);
         } else {

@@ -1,4 +1,4 @@
-//! The bridge: one task that follows a link and feeds the desktop (a [`Desk`]: the app's
+//! The bridge: one task that follows a link and feeds the desktop (an [`Output`]: the app's
 //! events, notifications and tray). Telemetry is coalesced and flushed at most every
 //! [`FLUSH_EVERY`] (20 a second) in batches under 8 KiB; alarms, commands and state go out as
 //! they happen; the notice policy decides what pops up.
@@ -7,7 +7,7 @@ use crate::notices::{Notice, NoticePolicy};
 use crate::readings::{ReadingBatch, ReadingBatcher, MAX_BATCH_BYTES};
 use crate::settings::NotificationChoices;
 use brewdeck_link::{Delivery, Link, LinkEvent, LinkState, WeakLink};
-use brewdeck_protocol::{Alarm, AlarmId, AlarmState, Severity};
+use brewdeck_protocol::{Alarm, AlarmId, Severity};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
@@ -85,7 +85,7 @@ pub struct AlarmTally {
 }
 
 /// Where the bridge delivers. The app implements it with Tauri; tests with a recorder.
-pub trait Desk: Send + 'static {
+pub trait Output: Send + 'static {
     fn link_state(&mut self, state: &LinkState);
     /// An alarm, command, sync or server error (never readings).
     fn plant_event(&mut self, event: &LinkEvent);
@@ -105,8 +105,7 @@ struct Alarms {
 impl Alarms {
     fn apply(&mut self, alarm: &Alarm) {
         let acked = alarm.acked == Some(true);
-        let cleared = alarm.state == Some(AlarmState::Cleared);
-        if acked && cleared {
+        if alarm.is_closed() {
             self.open.remove(&alarm.alarm_id);
         } else {
             self.open
@@ -148,7 +147,7 @@ impl Bridge {
     }
 
     /// Runs until the link stops.
-    pub async fn run<D: Desk>(self, mut desk: D) {
+    pub async fn run<O: Output>(self, mut out: O) {
         let Bridge {
             link,
             mut state,
@@ -167,7 +166,7 @@ impl Bridge {
         tokio::pin!(summary);
         let mut choices_open = true;
         let mut state_open = true;
-        desk.link_state(&state.borrow_and_update().clone());
+        out.link_state(&state.borrow_and_update().clone());
 
         loop {
             let mut refreshed = false;
@@ -176,7 +175,7 @@ impl Bridge {
                     match changed {
                         Ok(()) => {
                             let now_state = state.borrow_and_update().clone();
-                            desk.link_state(&now_state);
+                            out.link_state(&now_state);
                         }
                         Err(_) => state_open = false,
                     }
@@ -194,9 +193,9 @@ impl Bridge {
                         }
                     }
                     Ok(event) => {
-                        desk.plant_event(&event);
+                        out.plant_event(&event);
                         if let Some(notice) = policy.on_event(&event, Instant::now()) {
-                            desk.notify(&notice);
+                            out.notify(&notice);
                         }
                         match &event {
                             LinkEvent::Alarm { alarm, .. } => alarms.apply(alarm),
@@ -206,7 +205,7 @@ impl Bridge {
                     }
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::warn!(missed, "the bridge fell behind the link; resyncing");
-                        desk.resync();
+                        out.resync();
                         // What was missed may hold alarms and command endings: take them from
                         // the model, so none goes unnotified.
                         if let Some(link) = link.upgrade() {
@@ -214,13 +213,13 @@ impl Bridge {
                                 for alarm in snapshot.alarms {
                                     let event = LinkEvent::Alarm { alarm, via: Delivery::Snapshot };
                                     if let Some(n) = policy.on_event(&event, Instant::now()) {
-                                        desk.notify(&n);
+                                        out.notify(&n);
                                     }
                                 }
                                 for command in snapshot.commands {
                                     let event = LinkEvent::Command { command, via: Delivery::Snapshot };
                                     if let Some(n) = policy.on_event(&event, Instant::now()) {
-                                        desk.notify(&n);
+                                        out.notify(&n);
                                     }
                                 }
                             }
@@ -230,13 +229,13 @@ impl Bridge {
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 () = &mut flush, if flush_armed => {
-                    desk.readings(&batcher.take(MAX_BATCH_BYTES));
+                    out.readings(&batcher.take(MAX_BATCH_BYTES));
                     flush_armed = false;
                     last_flush = Some(Instant::now());
                 }
                 () = &mut summary, if policy.due().is_some() => {
                     if let Some(notice) = policy.flush(Instant::now()) {
-                        desk.notify(&notice);
+                        out.notify(&notice);
                     }
                 }
                 changed = choices.changed(), if choices_open => match changed {
@@ -265,7 +264,7 @@ impl Bridge {
             let tally = alarms.tally();
             if tally != last_tally {
                 last_tally = tally;
-                desk.alarms(tally);
+                out.alarms(tally);
             }
             if let Some(due) = policy.due() {
                 if summary.deadline() != due {
@@ -275,7 +274,7 @@ impl Bridge {
         }
         // Readings that arrived before the end are still shown.
         if !batcher.is_empty() {
-            desk.readings(&batcher.take(MAX_BATCH_BYTES));
+            out.readings(&batcher.take(MAX_BATCH_BYTES));
         }
         tracing::debug!("bridge ended with its link");
     }

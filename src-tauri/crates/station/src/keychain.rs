@@ -5,6 +5,12 @@
 use brewdeck_link::{ServerUrl, TokenStore, TokenStoreError};
 use brewdeck_protocol::Token;
 
+/// The profile a server's token is kept under: its URL as normalised when parsed, so one server
+/// written two ways shares one entry and two servers never do.
+pub fn profile_of(server: &ServerUrl) -> &str {
+    server.as_str()
+}
+
 /// The keychain entry holding one server profile's token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeychainEntry {
@@ -21,6 +27,11 @@ impl KeychainEntry {
         }
     }
 
+    /// The entry of `server`'s token, under the app's `service`.
+    pub fn for_server(service: impl Into<String>, server: &ServerUrl) -> Self {
+        KeychainEntry::new(service, profile_of(server))
+    }
+
     pub fn service(&self) -> &str {
         &self.service
     }
@@ -31,7 +42,7 @@ impl KeychainEntry {
 
     /// The entry, only for the server it holds the token of.
     fn entry(&self, server: &ServerUrl) -> Result<keyring::Entry, TokenStoreError> {
-        if server.as_str() != self.profile {
+        if profile_of(server) != self.profile {
             return Err(TokenStoreError::WrongServer(server.as_str().to_owned()));
         }
         keyring::Entry::new(&self.service, &self.profile).map_err(unavailable)
@@ -98,5 +109,42 @@ impl TokenStore for KeychainEntry {
             }
             Err(e) => Err(unavailable(e)),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn url(text: &str) -> ServerUrl {
+        ServerUrl::parse(text, false).unwrap()
+    }
+
+    #[test]
+    fn one_profile_per_server_however_it_is_written() {
+        let a = url("wss://plant.example");
+        assert_eq!(profile_of(&a), "wss://plant.example:443/ws");
+        assert_eq!(
+            profile_of(&a),
+            profile_of(&url("wss://plant.example:443/ws"))
+        );
+        assert_ne!(
+            profile_of(&a),
+            profile_of(&url("wss://plant.example:8443/ws"))
+        );
+        let entry = KeychainEntry::for_server("com.brewdeck.desk", &a);
+        assert_eq!(entry, KeychainEntry::new("com.brewdeck.desk", a.as_str()));
+        assert_eq!(entry.service(), "com.brewdeck.desk");
+    }
+
+    #[test]
+    fn an_entry_refuses_another_server_before_asking_the_keychain() {
+        let entry = KeychainEntry::for_server("com.brewdeck.desk", &url("wss://a.example/ws"));
+        let other = url("wss://b.example/ws");
+        assert!(matches!(
+            entry.load(&other),
+            Err(TokenStoreError::WrongServer(s)) if s == other.as_str()
+        ));
     }
 }

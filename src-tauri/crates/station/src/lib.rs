@@ -8,8 +8,10 @@
 //! - [`notices`]: which link events become native notifications, once each, folded in floods;
 //!   [`notice_text`]: their text made inert and short for the desktop.
 //! - [`readings`]: telemetry coalesced to the latest value per endpoint, in small batches.
-//! - [`bridge`]: the task that follows a link and feeds a [`bridge::Desk`] (the app's events,
+//! - [`bridge`]: the task that follows a link and feeds a [`bridge::Output`] (the app's events,
 //!   notifications and tray) at a bounded rate.
+//! - [`target`]: where the desk connects (`--demo`, `--server`, the settings) and whether a
+//!   settings save moves it; [`shell`]: the window title and the tray's words and icon.
 
 pub mod bindings;
 pub mod bridge;
@@ -21,7 +23,9 @@ pub mod notices;
 pub mod opener;
 pub mod readings;
 pub mod settings;
+pub mod shell;
 pub mod status;
+pub mod target;
 pub mod vault;
 
 pub use error::StationError;

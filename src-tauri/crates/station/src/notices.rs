@@ -331,6 +331,7 @@ mod tests {
                 completed_at: None,
                 mine,
                 seq: None,
+                revision: 0,
             },
             via: Delivery::Live,
         }

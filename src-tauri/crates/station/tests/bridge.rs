@@ -7,7 +7,7 @@
 use brewdeck_link::{Link, LinkConfig, LinkEvent, LinkState, MemoryTokenStore, ServerUrl};
 use brewdeck_plant::{Flood, PlantConfig};
 use brewdeck_protocol::Token;
-use brewdeck_station::bridge::{AlarmTally, Bridge, Desk, FLUSH_EVERY};
+use brewdeck_station::bridge::{AlarmTally, Bridge, Output, FLUSH_EVERY};
 use brewdeck_station::notices::{Notice, NoticeKind};
 use brewdeck_station::readings::{ReadingBatch, MAX_BATCH_BYTES};
 use brewdeck_station::settings::NotificationChoices;
@@ -28,7 +28,7 @@ enum Seen {
 
 struct Recorder(mpsc::UnboundedSender<Seen>);
 
-impl Desk for Recorder {
+impl Output for Recorder {
     fn link_state(&mut self, _: &LinkState) {}
     fn plant_event(&mut self, event: &LinkEvent) {
         let _ = self.0.send(Seen::Event(event.clone()));

@@ -17,7 +17,7 @@ use brewdeck_link::{
 };
 use brewdeck_plant::PlantConfig;
 use brewdeck_protocol::{Action, AlarmId, AlarmState, EndpointId, Severity, Token, Value};
-use brewdeck_station::bridge::{AlarmTally, Bridge, Desk, FLUSH_EVERY};
+use brewdeck_station::bridge::{AlarmTally, Bridge, Output, FLUSH_EVERY};
 use brewdeck_station::notices::{Notice, NoticeKind};
 use brewdeck_station::readings::ReadingBatch;
 use brewdeck_station::settings::NotificationChoices;
@@ -48,7 +48,7 @@ struct DeskLog {
 
 struct Recorder(watch::Sender<DeskLog>);
 
-impl Desk for Recorder {
+impl Output for Recorder {
     fn link_state(&mut self, _: &LinkState) {}
     fn plant_event(&mut self, event: &LinkEvent) {
         self.0.send_modify(|log| match event {

@@ -1,14 +1,15 @@
-// A command's view never goes back to an earlier phase, whatever order the reply to
-// send_command and the command's events arrive in.
+// A command's view never goes back, whatever order the reply to send_command and the
+// command's events arrive in: the link numbers each change (revision), the newer wins.
 
 import { afterEach, describe, expect, test } from "vitest";
 import { PLANT_COMMAND } from "../generated/station/events";
 import { FakeBackend, settle } from "../testing/fake-backend";
 import { TRANSFER_PUMP, command, deskSnapshot } from "../testing/fixtures";
-import { PlantState, supersedes } from "./plant.svelte";
+import type { CommandPhase } from "../generated/link";
+import { PlantView } from "./plant.svelte";
 
 let fake: FakeBackend | undefined;
-let plant: PlantState | undefined;
+let plant: PlantView | undefined;
 
 afterEach(() => {
   plant?.stop();
@@ -21,13 +22,18 @@ describe("command phases", () => {
   test("a rejection that arrives before send_command's reply stays rejected", async () => {
     fake = new FakeBackend(deskSnapshot());
     const queued = command({ commandId: "c-race", endpointId: TRANSFER_PUMP.id, phase: "queued" });
-    const rejected = { ...queued, phase: "rejected" as const, reason: "interlock: valve closed" };
+    const rejected = {
+      ...queued,
+      phase: "rejected" as const,
+      reason: "interlock: valve closed",
+      revision: queued.revision + 1,
+    };
     fake.on("send_command", async () => {
       // The plant refuses at once: the event overtakes the reply.
       await fake!.emit(PLANT_COMMAND, { kind: "command", command: rejected, via: "live" });
       return queued;
     });
-    plant = new PlantState();
+    plant = new PlantView();
     await plant.start();
     await plant.sendCommand({ endpointId: TRANSFER_PUMP.id, action: "on" });
     await settle();
@@ -36,12 +42,21 @@ describe("command phases", () => {
     expect(shown?.reason).toBe("interlock: valve closed");
   });
 
-  test("phases only move forward; an ended command stays ended; unknown can still end", () => {
-    expect(supersedes("queued", "sent")).toBe(true);
-    expect(supersedes("acked", "queued")).toBe(false);
-    expect(supersedes("rejected", "queued")).toBe(false);
-    expect(supersedes("succeeded", "failed")).toBe(false);
-    expect(supersedes("unknown", "succeeded")).toBe(true);
-    expect(supersedes("sent", "sent")).toBe(true);
+  test("the newer revision wins, whatever the order views arrive in", async () => {
+    fake = new FakeBackend(deskSnapshot());
+    plant = new PlantView();
+    await plant.start();
+    const id = "c-rev";
+    const view = (phase: CommandPhase, revision: number) =>
+      command({ commandId: id, endpointId: TRANSFER_PUMP.id, phase, revision });
+    await fake.emit(PLANT_COMMAND, { kind: "command", command: view("succeeded", 3), via: "live" });
+    await fake.emit(PLANT_COMMAND, { kind: "command", command: view("sent", 2), via: "live" });
+    await settle();
+    expect(plant.latestCommand(TRANSFER_PUMP.id)?.phase).toBe("succeeded");
+    // "unknown" then an outcome: the link said it later, so it shows.
+    await fake.emit(PLANT_COMMAND, { kind: "command", command: view("unknown", 4), via: "local" });
+    await fake.emit(PLANT_COMMAND, { kind: "command", command: view("failed", 5), via: "live" });
+    await settle();
+    expect(plant.latestCommand(TRANSFER_PUMP.id)?.phase).toBe("failed");
   });
 });

@@ -7,6 +7,8 @@
 // state, an alarm, a command, the latest reading of an endpoint), so replaying them in order
 // ends on the newest state whether or not the snapshot already had them.
 
+import { PENDING_PHASES } from "../generated/link/phases";
+import { isClosed } from "../generated/protocol/rules";
 import { SvelteMap } from "svelte/reactivity";
 import * as backend from "../backend";
 import { BackendError, type Unlisten } from "../backend";
@@ -37,18 +39,6 @@ const RESYNC_RETRY_MS = 2_000;
 /** Ended commands kept for display; the oldest go first. */
 const MAX_COMMANDS = 200;
 
-/** Phases after which a command changes no more. */
-export const FINAL_PHASES: ReadonlySet<CommandView["phase"]> = new Set(["succeeded", "failed", "rejected", "unknown"]);
-
-type Phase = CommandView["phase"];
-const RANK: Record<Phase, number> = { queued: 0, sent: 1, acked: 2, unknown: 2, succeeded: 3, failed: 3, rejected: 3 };
-
-/** Whether a command's view in `next` may replace one in `known` (as the link decides it). */
-export function supersedes(known: Phase, next: Phase): boolean {
-  if (known === "succeeded" || known === "failed" || known === "rejected") return known === next;
-  return RANK[next] >= RANK[known];
-}
-
 export const SEVERITIES: readonly Severity[] = ["critical", "high", "medium", "low"];
 
 /** A notice from the plant worth showing until the next one. */
@@ -70,7 +60,8 @@ export function unacknowledged(alarm: Alarm): boolean {
   return alarm.acked !== true;
 }
 
-export class PlantState {
+/** The plant and the desk as this page shows them. */
+export class PlantView {
   /** The first snapshot has been applied. */
   loaded = $state(false);
   /** Why the latest snapshot could not be taken (it is retried). */
@@ -327,7 +318,7 @@ export class PlantState {
     const isNew = !this.alarms.some((a) => a.alarmId === alarm.alarmId);
     const others = this.alarms.filter((a) => a.alarmId !== alarm.alarmId);
     // Gone once it is both cleared and acknowledged, as in the link's model.
-    const done = alarm.state === "cleared" && alarm.acked === true;
+    const done = isClosed(alarm);
     this.alarms = done ? others : [alarm, ...others].sort(newestFirst);
     if (isNew && !done && alarm.state !== "cleared" && unacknowledged(alarm)) {
       const where = alarm.endpointId !== undefined ? this.endpoints.get(alarm.endpointId)?.name : undefined;
@@ -341,15 +332,15 @@ export class PlantState {
 
   #applyCommand(command: CommandView): void {
     // The reply to send_command and the command's events race: a fast rejection can arrive
-    // before the reply that says "queued". A view never goes back to an earlier phase (the
-    // link's own rule), so the operator never sees a stale "Queued" forever.
+    // before the reply that says "queued". The link numbers each change of a view (and alone
+    // decides which phase may follow which): the higher revision is the newer.
     const known = this.commands.get(command.commandId);
-    if (known && !supersedes(known.phase, command.phase)) return;
+    if (known && known.revision >= command.revision) return;
     this.commands.set(command.commandId, command);
     if (this.commands.size <= MAX_COMMANDS) return;
     for (const [id, c] of this.commands) {
       if (this.commands.size <= MAX_COMMANDS) break;
-      if (FINAL_PHASES.has(c.phase)) this.commands.delete(id);
+      if (!PENDING_PHASES.has(c.phase)) this.commands.delete(id);
     }
   }
 

@@ -5,7 +5,7 @@ import type { LinkEvent, LinkState } from "../generated/link";
 import type { Alarm, Endpoint } from "../generated/protocol";
 import type { DeskSnapshot, ReadingBatch } from "../generated/station";
 import { DESK_RESYNC, DESK_STATUS, LINK_STATE, PLANT_ALARM, PLANT_READINGS } from "../generated/station/events";
-import { PlantState } from "./plant.svelte";
+import { PlantView } from "./plant.svelte";
 
 const KETTLE: Endpoint = {
   id: "kettle.temperature",
@@ -89,7 +89,7 @@ function pendingSnapshots() {
 /** Lets pending promise callbacks run. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-let plant: PlantState | undefined;
+let plant: PlantView | undefined;
 
 afterEach(() => {
   plant?.stop();
@@ -97,10 +97,10 @@ afterEach(() => {
   clearMocks();
 });
 
-describe("PlantState", () => {
+describe("PlantView", () => {
   test("events that arrive while the snapshot is pending are applied after it, in order", async () => {
     const snapshots = pendingSnapshots();
-    plant = new PlantState();
+    plant = new PlantView();
     const started = plant.start();
     await settle();
     expect(snapshots).toHaveLength(1);
@@ -136,7 +136,7 @@ describe("PlantState", () => {
 
   test("DESK_RESYNC starts again from a fresh snapshot, holding events meanwhile", async () => {
     const snapshots = pendingSnapshots();
-    plant = new PlantState();
+    plant = new PlantView();
     const started = plant.start();
     await settle();
     snapshots[0]!(deskSnapshot(60, { state: "connected", level: "level1", plant: null, since: "2025-01-01T10:00:00Z" }));
@@ -157,10 +157,10 @@ describe("PlantState", () => {
   });
 });
 
-describe("PlantState history", () => {
+describe("PlantView history", () => {
   test("readings feed the history; the lines break when the link drops; another server starts afresh", async () => {
     const snapshots = pendingSnapshots();
-    plant = new PlantState();
+    plant = new PlantView();
     const started = plant.start();
     await settle();
     const connected: LinkState = { state: "connected", level: "level1", plant: null, since: "2025-01-01T10:00:00Z" };

@@ -7,6 +7,7 @@ import { tick } from "svelte";
 import { emit } from "@tauri-apps/api/event";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { BackendEvent, BackendEvents } from "../backend";
+import type { CommandName } from "../generated/app/commands";
 import type { CommandDraft, CommandView } from "../generated/link";
 import type { DeskSnapshot, DeskStatus, Failure, Settings } from "../generated/station";
 
@@ -29,13 +30,13 @@ export class FakeBackend {
   }
 
   /** Answers `cmd` with `handler` from now on (throw a `Failure` to refuse). */
-  on(cmd: string, handler: Handler): this {
+  on(cmd: CommandName, handler: Handler): this {
     this.#handlers.set(cmd, handler);
     return this;
   }
 
   /** The calls made to one command. */
-  callsOf(cmd: string): Call[] {
+  callsOf(cmd: CommandName): Call[] {
     return this.calls.filter((c) => c.cmd === cmd);
   }
 
@@ -58,7 +59,8 @@ export class FakeBackend {
     this.calls.push({ cmd, args });
     const handler = this.#handlers.get(cmd);
     if (handler) return handler(args);
-    switch (cmd) {
+    // Typed, so a command renamed in the table is a type error here too.
+    switch (cmd as CommandName) {
       case "snapshot":
         return structuredClone(this.snapshot);
       case "send_command": {
@@ -76,6 +78,7 @@ export class FakeBackend {
           completedAt: null,
           mine: true,
           seq: null,
+          revision: 0,
         };
         return view;
       }

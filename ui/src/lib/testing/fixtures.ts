@@ -185,6 +185,9 @@ export function alarm(overrides: Partial<Alarm> & Pick<Alarm, "alarmId">): Alarm
   };
 }
 
+let commandRevision = 1;
+
+/** A command view; each one made is a newer revision than the last, as the link numbers them. */
 export function command(overrides: Partial<CommandView> & { endpointId: EndpointId }): CommandView {
   return {
     commandId: "c-1",
@@ -198,6 +201,7 @@ export function command(overrides: Partial<CommandView> & { endpointId: Endpoint
     completedAt: null,
     mine: true,
     seq: null,
+    revision: commandRevision++,
     ...overrides,
   };
 }

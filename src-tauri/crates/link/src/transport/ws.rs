@@ -28,29 +28,34 @@ pub fn socket_config(max_message_bytes: usize) -> WebSocketConfig {
 }
 
 /// Opens a WebSocket the way the link does: [`socket_config`], Nagle off, and TLS over `tls`
-/// when the request is `wss://`. The link's dialer adds the bearer token and a time limit and
-/// calls this; the Autobahn conformance client (`tests/conformance`) calls it too, so the
-/// suite exercises the socket the link runs.
+/// when the request is `wss://`. The Autobahn conformance client (`tests/conformance`) calls
+/// it, and the link's dialer calls [`open_socket_on`] below it, so the suite exercises the
+/// socket the link runs.
 pub async fn open_socket(
     request: Request,
     max_message_bytes: usize,
     tls: Arc<rustls::ClientConfig>,
 ) -> Result<(LinkSocket, Response), WsError> {
-    let connector = if request.uri().scheme_str() == Some("wss") {
-        Connector::Rustls(tls)
-    } else {
-        Connector::Plain
-    };
-    tokio_tungstenite::connect_async_tls_with_config(
-        request,
-        Some(socket_config(max_message_bytes)),
-        true,
-        Some(connector),
-    )
-    .await
+    let uri = request.uri();
+    let host = uri
+        .host()
+        .unwrap_or_default()
+        .trim_matches(['[', ']'])
+        .to_owned();
+    let port = uri
+        .port_u16()
+        .unwrap_or(if uri.scheme_str() == Some("wss") {
+            443
+        } else {
+            80
+        });
+    let tcp = TcpStream::connect((host.as_str(), port)).await?;
+    let _ = tcp.set_nodelay(true);
+    open_socket_on(tcp, request, max_message_bytes, tls).await
 }
 
-/// Like [`open_socket`], over a TCP connection already made to the checked address.
+/// The WebSocket handshake (and TLS for `wss://`) over a TCP connection already made: the
+/// dialer's, to the addresses it checked.
 async fn open_socket_on(
     tcp: TcpStream,
     request: Request,

@@ -21,4 +21,10 @@ mine: boolean,
 /**
  * The level-1 `seq` of its latest status.
  */
-seq: number | null, };
+seq: number | null, 
+/**
+ * Bumped by the link at each change of this view: of two views of one command, the one
+ * with the higher revision is the newer. Which phase may follow which is decided here
+ * (`CommandPhase::advances_to`) and nowhere else; a view keeps the higher revision.
+ */
+revision: number, };

@@ -1,0 +1,39 @@
+// The app's commands: the only ones the webview may call. One row each: the name, the arguments
+// (the webview sends them in camelCase: `alarm_id` is `alarmId`) and what it returns. Written
+// once, here; everything else comes from it:
+// - `build.rs` includes this file for the names: the app manifest, so each gets an `allow-*`
+//   permission (a test checks that `capabilities/main.json` grants exactly these);
+// - the crate makes the Tauri commands with exactly these arguments, their handler and
+//   `COMMAND_NAMES` (`commands.rs`), and the webview's `ui/src/lib/generated/app/commands.ts`
+//   (`bindings.rs`; the `bindings` test fails when it drifts).
+//
+// `with_command_table!(then)` expands to `then! { rows }`, so each reader takes what it needs.
+// Plain Rust with no imports: the types are resolved only where the rows are used.
+macro_rules! with_command_table {
+    ($then:ident) => {
+        $then! {
+            /// Everything needed to draw from nothing.
+            snapshot() -> DeskSnapshot;
+            connect() -> ();
+            disconnect() -> ();
+            /// Skips the reconnect delay.
+            retry_now() -> ();
+            /// `remember: false` keeps the token for this session only (no keychain). Rejects
+            /// with `keychain_unavailable` when the keychain is locked or missing.
+            set_token(token: String, remember: bool) -> DeskStatus;
+            forget_token() -> DeskStatus;
+            /// Rejects with `invalid_input` and a message naming the field.
+            save_settings(settings: Settings) -> DeskStatus;
+            send_command(draft: CommandDraft) -> CommandView;
+            acknowledge_alarm(alarm_id: AlarmId) -> ();
+            subscribe(endpoints: Vec<EndpointId>) -> ();
+            unsubscribe(endpoints: Vec<EndpointId>) -> ();
+            /// Opens the log folder in the desktop's file manager.
+            open_log_folder() -> ();
+            /// Asks the release channel for a newer, signed version.
+            check_for_updates() -> UpdateCheck;
+            /// Installs the update the last check found, then the app restarts.
+            install_update() -> ();
+        }
+    };
+}
