@@ -23,4 +23,4 @@ pub use error::FaultError;
 pub use faults::{Faults, Kill};
 pub use proxy::{FaultProxy, ProxyCounters};
 pub use schedule::{Fault, Schedule, Step};
-pub use site::Site;
+pub use site::{AlarmWork, Site};

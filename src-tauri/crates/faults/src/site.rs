@@ -10,6 +10,18 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// How a soak's plant raises and clears alarms ([`Site::raise_and_clear`]).
+#[derive(Debug, Clone)]
+pub struct AlarmWork<'a> {
+    /// The pause before each step, in milliseconds.
+    pub pause_ms: std::ops::RangeInclusive<u64>,
+    /// One step in this many clears an alarm (when one is active).
+    pub clear_one_in: u32,
+    pub severities: &'a [&'a str],
+    /// The alarm text, followed by its number.
+    pub label: &'a str,
+}
+
 /// Stops the plant and the proxy when dropped.
 #[derive(Debug)]
 pub struct Site {
@@ -97,6 +109,40 @@ impl Site {
             "POST"
         };
         http(self.plant, method, path, body, None).await
+    }
+
+    /// The plant at work for a soak: until `until`, now and then an alarm raised (of one of
+    /// `work.severities`), or one it raised cleared. Seeded, so a seed replays the same work.
+    /// Returns how many it raised.
+    pub async fn raise_and_clear(
+        &self,
+        work: &AlarmWork<'_>,
+        seed: u64,
+        until: tokio::time::Instant,
+    ) -> usize {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut active: Vec<u64> = Vec::new();
+        let mut raised = 0;
+        while tokio::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(rng.u64(work.pause_ms.clone()))).await;
+            if !active.is_empty() && rng.u32(..work.clear_one_in.max(1)) == 0 {
+                let id = active.swap_remove(rng.usize(..active.len()));
+                let (status, _) = self.admin(&format!("/admin/alarm/{id}/clear"), None).await;
+                assert!(status < 300 || status == 404, "clear {id}: {status}");
+            } else {
+                let severity = work.severities[rng.usize(..work.severities.len())];
+                let body = serde_json::json!({
+                    "severity": severity,
+                    "message": format!("{} {raised}", work.label),
+                });
+                let (status, json) = self.admin("/admin/alarm", Some(&body.to_string())).await;
+                assert_eq!(status, 201, "{json}");
+                let id = json["alarmId"].as_u64();
+                active.extend(id);
+                raised += 1;
+            }
+        }
+        raised
     }
 }
 

@@ -11,14 +11,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod support {
+    pub mod operator;
+}
 
 use brewdeck_faults::gauges::{rss_mib, tasks_back_to, Footprint};
-use brewdeck_faults::{Schedule, Site};
-use brewdeck_link::{CommandDraft, CommandPhase, Delivery, Link, LinkEvent};
-use brewdeck_protocol::{Action, AlarmId, AlarmState, CommandId, EndpointId, Value};
+use brewdeck_faults::{AlarmWork, Schedule, Site};
+use brewdeck_link::{CommandPhase, Delivery, Link, LinkEvent};
+use brewdeck_protocol::{AlarmState, CommandId, EndpointId};
 use common::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
+use support::operator::operate;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -81,65 +85,13 @@ async fn operator(url: &str) -> Link {
     link
 }
 
-/// An operator at work: a setpoint now and then, and an acknowledgement for what is showing.
-async fn operate(
-    link: Link,
-    setpoints: Vec<EndpointId>,
-    seed: u64,
-    until: Instant,
-) -> Vec<CommandId> {
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let mut issued = Vec::new();
-    while Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(rng.u64(150..=500))).await;
-        let draft = CommandDraft {
-            endpoint_id: setpoints[rng.usize(..setpoints.len())].clone(),
-            action: Action::Set,
-            value: Some(Value::Number(f64::from(rng.u32(40..=70)))),
-        };
-        if let Ok(view) = link.send_command(draft).await {
-            issued.push(view.command_id);
-        }
-        if let Ok(snap) = link.snapshot().await {
-            let open: Vec<AlarmId> = snap
-                .alarms
-                .iter()
-                .filter(|a| a.acked != Some(true))
-                .map(|a| a.alarm_id.clone())
-                .collect();
-            if !open.is_empty() {
-                // Offline or racing a clear: the operator tries again on the next round.
-                let _ = link
-                    .acknowledge(open[rng.usize(..open.len())].clone())
-                    .await;
-            }
-        }
-    }
-    issued
-}
-
-/// The plant at work: alarms raised, and some of them cleared.
-async fn raise_and_clear(site: &Site, seed: u64, until: Instant) -> usize {
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let mut active: Vec<u64> = Vec::new();
-    let mut raised = 0;
-    while Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(rng.u64(100..=350))).await;
-        if !active.is_empty() && rng.bool() {
-            let id = active.swap_remove(rng.usize(..active.len()));
-            let (status, _) = site.admin(&format!("/admin/alarm/{id}/clear"), None).await;
-            assert!(status < 300 || status == 404, "clear {id}: {status}");
-        } else {
-            let severity = ["critical", "high", "medium", "low"][rng.usize(..4)];
-            let body = serde_json::json!({"severity": severity, "message": format!("Soak alarm {raised}")});
-            let (status, json) = site.admin("/admin/alarm", Some(&body.to_string())).await;
-            assert_eq!(status, 201, "{json}");
-            active.push(json["alarmId"].as_u64().unwrap());
-            raised += 1;
-        }
-    }
-    raised
-}
+/// The plant at work: alarms of every severity, raised and some of them cleared.
+const ALARM_WORK: AlarmWork<'static> = AlarmWork {
+    pause_ms: 100..=350,
+    clear_one_in: 2,
+    severities: &["critical", "high", "medium", "low"],
+    label: "Soak alarm",
+};
 
 async fn wait_until<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
     tokio::time::timeout(Duration::from_secs(60), async {
@@ -192,11 +144,23 @@ async fn two_operators_lose_nothing_and_run_nothing_twice_under_random_faults() 
     let until = started + Duration::from_secs(secs);
     let proxy = site.proxy().clone();
     let network = tokio::spawn(async move { Schedule::new(seed).drive(&proxy, until).await });
-    let op_a = tokio::spawn(operate(a.clone(), setpoints.clone(), seed ^ 0xA, until));
-    let op_b = tokio::spawn(operate(b.clone(), setpoints.clone(), seed ^ 0xB, until));
+    let op_a = tokio::spawn(operate(
+        a.clone(),
+        setpoints.clone(),
+        150..=500,
+        seed ^ 0xA,
+        until,
+    ));
+    let op_b = tokio::spawn(operate(
+        b.clone(),
+        setpoints.clone(),
+        150..=500,
+        seed ^ 0xB,
+        until,
+    ));
     let mut rss = Vec::new();
     let plant_work = async {
-        let raised = raise_and_clear(&site, seed ^ 0xC, until).await;
+        let raised = site.raise_and_clear(&ALARM_WORK, seed ^ 0xC, until).await;
         raised
     };
     let sampling = async {

@@ -9,14 +9,16 @@
 //! `BREWDECK_SOAK_SECS` (default 30) and `BREWDECK_SOAK_SEED` as in the link's soak.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../link/tests/support/operator.rs"]
+mod operator;
+
 use brewdeck_faults::gauges::{rss_mib, tasks_back_to, Footprint};
-use brewdeck_faults::{Schedule, Site};
+use brewdeck_faults::{AlarmWork, Schedule, Site};
 use brewdeck_link::{
-    CommandDraft, Delivery, Link, LinkConfig, LinkEvent, LinkState, MemoryTokenStore, ServerUrl,
-    Timings,
+    Delivery, Link, LinkConfig, LinkEvent, LinkState, MemoryTokenStore, ServerUrl, Timings,
 };
 use brewdeck_plant::PlantConfig;
-use brewdeck_protocol::{Action, AlarmId, AlarmState, EndpointId, Severity, Token, Value};
+use brewdeck_protocol::{AlarmId, AlarmState, EndpointId, Severity, Token};
 use brewdeck_station::bridge::{AlarmTally, Bridge, Output, FLUSH_EVERY};
 use brewdeck_station::notices::{Notice, NoticeKind};
 use brewdeck_station::readings::ReadingBatch;
@@ -117,54 +119,13 @@ fn link(url: &str) -> Link {
     Link::spawn(config, Arc::new(MemoryTokenStore::new(Token::new(TOKEN)))).unwrap()
 }
 
-/// The plant raises and clears alarms; returns how many it raised.
-async fn plant_work(site: &Site, seed: u64, until: Instant) -> usize {
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let (mut active, mut raised) = (Vec::new(), 0);
-    while Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(rng.u64(150..=400))).await;
-        if !active.is_empty() && rng.u8(..4) == 0 {
-            let id: u64 = active.swap_remove(rng.usize(..active.len()));
-            site.admin(&format!("/admin/alarm/{id}/clear"), None).await;
-        } else {
-            let severity = if rng.bool() { "critical" } else { "medium" };
-            let body = serde_json::json!({"severity": severity, "message": format!("Bridge soak alarm {raised}")});
-            let (status, json) = site.admin("/admin/alarm", Some(&body.to_string())).await;
-            assert_eq!(status, 201, "{json}");
-            active.push(json["alarmId"].as_u64().unwrap());
-            raised += 1;
-        }
-    }
-    raised
-}
-
-/// An operator: commands, and acknowledgements of what shows.
-async fn operate(link: Link, setpoints: Vec<EndpointId>, seed: u64, until: Instant) {
-    let mut rng = fastrand::Rng::with_seed(seed);
-    while Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(rng.u64(200..=600))).await;
-        let _ = link
-            .send_command(CommandDraft {
-                endpoint_id: setpoints[rng.usize(..setpoints.len())].clone(),
-                action: Action::Set,
-                value: Some(Value::Number(f64::from(rng.u32(40..=70)))),
-            })
-            .await;
-        if let Ok(snap) = link.snapshot().await {
-            let open: Vec<AlarmId> = snap
-                .alarms
-                .iter()
-                .filter(|a| a.acked != Some(true))
-                .map(|a| a.alarm_id.clone())
-                .collect();
-            if !open.is_empty() {
-                let _ = link
-                    .acknowledge(open[rng.usize(..open.len())].clone())
-                    .await;
-            }
-        }
-    }
-}
+/// The plant at work: critical and medium alarms, a quarter of the steps clearing one.
+const ALARM_WORK: AlarmWork<'static> = AlarmWork {
+    pause_ms: 150..=400,
+    clear_one_in: 4,
+    severities: &["critical", "medium"],
+    label: "Bridge soak alarm",
+};
 
 /// The soaks measure the whole process (descriptors, memory): one at a time.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -239,13 +200,20 @@ async fn soak(seed: u64, secs: u64) {
     let p = proxy.clone();
     let network = tokio::spawn(async move { Schedule::new(seed).drive(&p, until).await });
     let ops = [
-        tokio::spawn(operate(
+        tokio::spawn(operator::operate(
             desk_link.clone(),
             setpoints.clone(),
+            200..=600,
             seed ^ 1,
             until,
         )),
-        tokio::spawn(operate(other.clone(), setpoints.clone(), seed ^ 2, until)),
+        tokio::spawn(operator::operate(
+            other.clone(),
+            setpoints.clone(),
+            200..=600,
+            seed ^ 2,
+            until,
+        )),
     ];
     let mut rss = Vec::new();
     let sampling = async {
@@ -254,7 +222,7 @@ async fn soak(seed: u64, secs: u64) {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     };
-    let (raised, ()) = tokio::join!(plant_work(&site, seed ^ 3, until), sampling);
+    let (raised, ()) = tokio::join!(site.raise_and_clear(&ALARM_WORK, seed ^ 3, until), sampling);
     let faults = network.await.unwrap();
     for op in ops {
         op.await.unwrap();
