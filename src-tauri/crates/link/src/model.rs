@@ -313,7 +313,7 @@ fn same_alarm(a: &Alarm, b: &Alarm) -> bool {
         && a.message == b.message
 }
 
-/// Endpoint kinds a server sends only when they change (PROTOCOL.md: report by exception):
+/// Endpoint kinds a server sends only when they change (docs/protocol.md: report by exception):
 /// their age says when they last changed, not that they are out of date.
 pub const REPORTED_ON_CHANGE: &[brewdeck_protocol::EndpointKind] = {
     use brewdeck_protocol::EndpointKind::*;

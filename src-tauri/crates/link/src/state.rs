@@ -4,7 +4,7 @@ use brewdeck_protocol::Timestamp;
 use serde::Serialize;
 use ts_rs::TS;
 
-/// Which level of PROTOCOL.md the server speaks, learnt from its `connected`.
+/// Which level of the protocol (docs/protocol.md) the server speaks, learnt from its `connected`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ProtocolLevel {

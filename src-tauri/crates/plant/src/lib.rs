@@ -1,4 +1,4 @@
-//! `brewdeck-plant`: the reference plant control server (PROTOCOL.md level 1, and level 0 for
+//! `brewdeck-plant`: the reference plant control server (docs/protocol.md level 1, and level 0 for
 //! clients that never say `hello`) over a simulated brewery. The app's demo mode embeds it;
 //! every test of the link and the app talks to it.
 //!

@@ -1,6 +1,6 @@
 //! The wire contract between the Brewdeck desktop and a plant control server.
 //!
-//! Both levels of `PROTOCOL.md` live here: level 0 (what existing control servers speak) and
+//! Both levels of `docs/protocol.md` live here: level 0 (what existing control servers speak) and
 //! level 1 (catalog, `seq`, resume, commands over the socket). Decoding is lenient where the
 //! protocol says so: unknown message types decode to `Unknown`, unknown fields are ignored,
 //! `retryAfter`/`retry_after` and `activeStreams`/`active_streams` both decode, and timestamps
