@@ -405,6 +405,49 @@ async fn a_seq_jump_is_a_new_epoch_and_later_alarms_still_arrive() {
     assert!(snap.missed_events.is_some());
 }
 
+/// A jump mid-session is no failure of the path: the link reconnects at once (no backoff,
+/// no attempt counted) for its snapshot.
+#[tokio::test(start_paused = true)]
+async fn a_seq_jump_reconnects_at_once_without_counting_a_failure() {
+    let mut h = harness(config(), 1.0);
+    let mut peer = h.dial().await.accept();
+    level1_peer(&mut peer, 10).await;
+    h.event(|e| matches!(e, LinkEvent::Synced { .. })).await;
+    peer.send(&alarm(1, Some(10 + (1 << 40))));
+    let t = Instant::now();
+    let d = h.dial().await;
+    assert_eq!(d.at, t, "redialed at once");
+    assert_eq!(h.link.state(), LinkState::Connecting { attempt: 0 });
+}
+
+/// A snapshot behind the numbers applied (a server gone back without saying so) is a new
+/// epoch: later alarms are not taken for duplicates.
+#[tokio::test(start_paused = true)]
+async fn a_snapshot_behind_the_floor_starts_a_new_epoch() {
+    let mut h = harness(config(), 1.0);
+    let mut peer = h.dial().await.accept();
+    level1_peer(&mut peer, 1_000).await;
+    h.event(|e| matches!(e, LinkEvent::Synced { .. })).await;
+    peer.hang_up();
+    let mut peer = h.dial().await.accept();
+    // `connected` says nothing of its counter; the snapshot is far behind ours.
+    assert_eq!(level1_peer(&mut peer, 5).await, Some(1_000));
+    h.event(|e| {
+        matches!(
+            e,
+            LinkEvent::EventsMayBeMissing {
+                from_seq: 1_000,
+                to_seq: 5
+            }
+        )
+    })
+    .await;
+    peer.send(&alarm(7, Some(6)));
+    h.event(|e| matches!(e, LinkEvent::Alarm { alarm, .. } if alarm.seq == Some(6)))
+        .await;
+    assert_eq!(h.link.snapshot().await.unwrap().last_seq, Some(6));
+}
+
 /// A server that comes back with a counter far ahead (or behind) of ours is not asked to
 /// replay after our number.
 #[tokio::test(start_paused = true)]

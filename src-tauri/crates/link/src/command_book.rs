@@ -139,6 +139,9 @@ pub(crate) struct CommandBook {
     order: VecDeque<CommandId>,
     outbox: VecDeque<CommandId>,
     history: usize,
+    /// The last revision given: one counter for the whole book, kept across a reset, so a
+    /// command forgotten and seen again (a snapshot, a move) still gets a higher number.
+    revisions: u64,
 }
 
 impl CommandBook {
@@ -148,6 +151,15 @@ impl CommandBook {
             order: VecDeque::new(),
             outbox: VecDeque::new(),
             history,
+            revisions: 0,
+        }
+    }
+
+    /// An empty book that goes on numbering from this one.
+    pub fn emptied(&self) -> Self {
+        CommandBook {
+            revisions: self.revisions,
+            ..CommandBook::new(self.history)
         }
     }
 
@@ -176,8 +188,9 @@ impl CommandBook {
             completed_at: None,
             mine: true,
             seq: None,
-            revision: 0,
+            revision: self.revisions + 1,
         };
+        self.revisions += 1;
         let id = view.command_id.clone();
         self.entries.insert(
             id.clone(),
@@ -236,7 +249,8 @@ impl CommandBook {
             e.view.phase = CommandPhase::Failed;
             e.view.reason = Some("expired".to_owned());
             e.view.completed_at = Some(Timestamp::now());
-            e.view.revision += 1;
+            self.revisions += 1;
+            e.view.revision = self.revisions;
             expired.push(e.view.clone());
             false
         });
@@ -333,7 +347,8 @@ impl CommandBook {
         if status.completed_at.is_some() {
             e.view.completed_at = status.completed_at;
         }
-        e.view.revision += 1;
+        self.revisions += 1;
+        e.view.revision = self.revisions;
         let view = e.view.clone();
         self.drop_from_outbox(&status.command_id);
         self.trim();
@@ -379,7 +394,8 @@ impl CommandBook {
         if phase.is_final() {
             e.view.completed_at = Some(Timestamp::now());
         }
-        e.view.revision += 1;
+        self.revisions += 1;
+        e.view.revision = self.revisions;
         let view = e.view.clone();
         self.drop_from_outbox(id);
         self.trim();
@@ -415,7 +431,9 @@ impl CommandBook {
         });
     }
 
-    fn insert_foreign(&mut self, view: CommandView) {
+    fn insert_foreign(&mut self, mut view: CommandView) {
+        self.revisions += 1;
+        view.revision = self.revisions;
         let id = view.command_id.clone();
         self.entries.insert(
             id.clone(),

@@ -132,8 +132,10 @@ impl PlantModel {
     /// Forgets the plant (the link now points at another server); keeps the counters.
     pub fn reset(&mut self) {
         let counters = self.counters;
+        let commands = self.commands.emptied();
         *self = PlantModel::new(self.commands.history());
         self.counters = counters;
+        self.commands = commands;
     }
 
     pub fn endpoint(&self, id: &EndpointId) -> Option<&Endpoint> {

@@ -256,7 +256,17 @@ async fn two_operators_lose_nothing_and_run_nothing_twice_under_random_faults() 
                 .map(|a| (a.alarm_id.to_string(), (a.state, a.acked)))
                 .collect()
         };
-    assert_eq!(view(&snap_a), view(&snap_b));
+    assert_eq!(
+        view(&snap_a),
+        view(&snap_b),
+        "the two models differ; A: {:?}, {:?}, {:?}; B: {:?}, {:?}, {:?}",
+        snap_a.link,
+        snap_a.counters,
+        snap_a.missed_events,
+        snap_b.link,
+        snap_b.counters,
+        snap_b.missed_events
+    );
     assert!(snap_a.missed_events.is_none() && snap_b.missed_events.is_none());
 
     // No command ran twice; every success ran once.

@@ -106,7 +106,13 @@ impl Actor {
             _ => None,
         };
         if let Some((ours, theirs)) = self.model.epoch_jump(seq) {
-            return Err(self.new_epoch(ours, theirs));
+            let reason = self.new_epoch(ours, theirs);
+            if s.level == Some(ProtocolLevel::Level1) {
+                // A whole snapshot is had by saying `hello` again, on a new connection.
+                self.epoch_ended = true;
+                return Err(reason);
+            }
+            // Level 0 has no snapshot to ask for: the numbers start again at this event.
         }
         let now = Instant::now();
         match message {
@@ -135,9 +141,16 @@ impl Actor {
             }
             ServerMessage::Snapshot(snapshot) => {
                 s.in_replay = false;
+                // A snapshot behind what the link applied (a server that went back without
+                // saying so in `connected`) is a new epoch too: covering it would keep the old
+                // floor and hide every later event.
+                if let Some(ours) = self.model.seqs.floor().filter(|f| snapshot.seq < *f) {
+                    self.new_epoch(ours, snapshot.seq);
+                }
                 for event in self.model.apply_snapshot(snapshot, now) {
                     self.emit(event);
                 }
+                self.epoch_redials = 0;
                 self.emit(LinkEvent::Synced {
                     level: ProtocolLevel::Level1,
                     plant: self.model.plant.clone(),

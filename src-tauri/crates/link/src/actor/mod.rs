@@ -102,6 +102,11 @@ pub(crate) struct Actor {
     readings: Vec<brewdeck_protocol::Telemetry>,
     /// The jitter source, injectable for tests.
     random: Box<dyn FnMut() -> f64 + Send>,
+    /// The session just read a `seq` from another epoch and must reconnect for a snapshot.
+    epoch_ended: bool,
+    /// Reconnects for a new epoch since the last sync: the first is at once, as a fresh
+    /// start; a server that keeps jumping gets the backoff like any failure.
+    epoch_redials: u32,
 }
 
 impl std::fmt::Debug for Actor {
@@ -177,6 +182,8 @@ impl Actor {
             post_results_tx,
             readings: Vec::new(),
             random,
+            epoch_ended: false,
+            epoch_redials: 0,
         }
     }
 
@@ -202,11 +209,6 @@ impl Actor {
                     Some(op) => self.handle_op(op, session.as_mut()).await,
                     None => Flow::Stop,
                 },
-                next = inbound(&mut session) => match (next, session.as_mut()) {
-                    (Inbound::Frame(frame), Some(s)) => self.read(s, frame).await,
-                    (Inbound::Lost(reason), _) => Flow::Lost(reason),
-                    (Inbound::Frame(_), None) => Flow::Continue,
-                },
                 result = dialed(&mut dialing) => {
                     dialing = None;
                     match result {
@@ -230,6 +232,12 @@ impl Actor {
                     self.on_post_result(result);
                     Flow::Continue
                 }
+                // Last: a stream that never pauses must not starve the timers above.
+                next = inbound(&mut session) => match (next, session.as_mut()) {
+                    (Inbound::Frame(frame), Some(s)) => self.read(s, frame).await,
+                    (Inbound::Lost(reason), _) => Flow::Lost(reason),
+                    (Inbound::Frame(_), None) => Flow::Continue,
+                },
             };
         }
         if let Some(poster) = self.poster.take() {
@@ -258,6 +266,12 @@ impl Actor {
         self.flush_readings();
         match result {
             Ok(()) => Flow::Continue,
+            Err(_) if std::mem::take(&mut self.epoch_ended) && self.epoch_redials == 0 => {
+                // Not a failure of the path: reconnect now, with no outage counted.
+                self.epoch_redials += 1;
+                self.fresh_start();
+                Flow::Redial
+            }
             Err(reason) => Flow::Lost(reason),
         }
     }
@@ -275,6 +289,8 @@ impl Actor {
             Flow::Redial => {
                 self.end_session(session).await;
                 *retry_at = None;
+                // The old dial goes before the token is read (which may wait on a keychain).
+                *dialing = None;
                 *dialing = self.start_dial().await;
                 true
             }
