@@ -2,7 +2,6 @@
 
 use axum::extract::ws::Utf8Bytes;
 use brewdeck_protocol::{encode, ServerMessage};
-use serde::Serialize;
 
 /// A server message as a text frame, encoded once however many clients it goes to.
 pub(crate) fn text(message: &ServerMessage) -> Utf8Bytes {
@@ -11,19 +10,4 @@ pub(crate) fn text(message: &ServerMessage) -> Utf8Bytes {
 }
 
 /// The length of a value encoded as JSON, counted without building the text.
-pub(crate) fn encoded_len<T: Serialize>(value: &T) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    // Our own types always encode (`text` relies on it too).
-    let _ = serde_json::to_writer(&mut count, value);
-    count.0
-}
+pub(crate) use brewdeck_protocol::encoded_len;

@@ -60,3 +60,22 @@ pub fn peek_type(text: &str) -> Option<String> {
     }
     serde_json::from_str::<Peek>(text).ok().map(|p| p.kind)
 }
+
+/// The length of a value encoded as JSON, counted without building the text (message and
+/// batch budgets are checked this way, by the plant and the desk alike).
+pub fn encoded_len<T: serde::Serialize>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing to a counter cannot fail, and the protocol's types always serialise.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}

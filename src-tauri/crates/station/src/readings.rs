@@ -53,7 +53,7 @@ impl ReadingBatcher {
         let mut current = Vec::new();
         let mut size = ENVELOPE_BYTES;
         for reading in self.pending.drain(..) {
-            let bytes = json_len(&reading);
+            let bytes = brewdeck_protocol::encoded_len(&reading);
             let extra = bytes + usize::from(!current.is_empty());
             if !current.is_empty() && size + extra > max_bytes {
                 batches.push(ReadingBatch {
@@ -72,24 +72,6 @@ impl ReadingBatcher {
         }
         batches
     }
-}
-
-/// The length of a value's JSON, without building it.
-fn json_len<T: Serialize>(value: &T) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    // Writing to a counter cannot fail, and Telemetry always serialises.
-    let _ = serde_json::to_writer(&mut count, value);
-    count.0
 }
 
 #[cfg(test)]
