@@ -5,29 +5,21 @@
 
 mod common;
 
-use brewdeck_station::bridge::events;
 use brewdeck_station::notice_text::MAX_BODY_CHARS;
-use common::bus::{Notifications, PrivateBus};
 use common::*;
 use serde_json::json;
 
 #[test]
 fn alarm_text_reaches_the_desktop_escaped_and_capped() {
-    let bus = PrivateBus::start();
-    let (shown, _server) = tauri::async_runtime::block_on(Notifications::serve());
-    bus.wait_for_name("org.freedesktop.Notifications");
-    let plant = plant();
-    let dirs = Dirs::new();
-    let t = app(launch(&dirs, Some(&plant.ws_url()), Some(TOKEN)));
-    t.events.wait_for("the first sync", |e| {
-        e.name == events::PLANT_NOTICE && e.payload["kind"] == "synced"
-    });
+    // Whole: the bus and the notification server live as long as the desk.
+    let desk = notifying_desk();
+    let (plant, shown) = (&desk.plant, &desk.shown);
 
     // Markup, as a server might send it (control characters are the unit tests' part: the
     // reference plant refuses them).
     let message = "<b>boil</b> & <a href=\"https://evil.example\">fix</a>";
     admin(
-        &plant,
+        plant,
         "/admin/alarm",
         &json!({"severity": "critical", "message": message}).to_string(),
     );
@@ -40,7 +32,7 @@ fn alarm_text_reaches_the_desktop_escaped_and_capped() {
     // A long message is cut, with an ellipsis.
     let long = format!("Long {}", "x".repeat(1_000));
     admin(
-        &plant,
+        plant,
         "/admin/alarm",
         &json!({"severity": "critical", "message": long}).to_string(),
     );

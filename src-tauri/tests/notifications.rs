@@ -6,21 +6,14 @@
 mod common;
 
 use brewdeck_station::bridge::events;
-use common::bus::{Notifications, PrivateBus};
 use common::*;
 use serde_json::json;
 
 #[test]
 fn alarms_and_own_commands_notify_once_and_floods_fold() {
-    let bus = PrivateBus::start();
-    let (shown, _server) = tauri::async_runtime::block_on(Notifications::serve());
-    bus.wait_for_name("org.freedesktop.Notifications");
-    let plant = plant();
-    let dirs = Dirs::new();
-    let t = app(launch(&dirs, Some(&plant.ws_url()), Some(TOKEN)));
-    t.events.wait_for("the first sync", |e| {
-        e.name == events::PLANT_NOTICE && e.payload["kind"] == "synced"
-    });
+    // Whole: the bus and the notification server live as long as the desk.
+    let desk = notifying_desk();
+    let (t, plant, shown) = (&desk.t, &desk.plant, &desk.shown);
     let snap = t.snapshot();
 
     // 1. A command issued here succeeds: one notification.
@@ -40,7 +33,7 @@ fn alarms_and_own_commands_notify_once_and_floods_fold() {
 
     // 2. A critical alarm: one notification with its text.
     admin(
-        &plant,
+        plant,
         "/admin/alarm",
         r#"{"severity":"critical","message":"Kettle boil-over detected"}"#,
     );
@@ -49,7 +42,7 @@ fn alarms_and_own_commands_notify_once_and_floods_fold() {
     });
     // A low one is not chosen in the default settings.
     admin(
-        &plant,
+        plant,
         "/admin/alarm",
         r#"{"severity":"low","message":"Low note"}"#,
     );
@@ -57,9 +50,9 @@ fn alarms_and_own_commands_notify_once_and_floods_fold() {
     // 3. The link drops and comes back; an alarm raised meanwhile notifies (live or replayed),
     //    and nothing already notified is notified again.
     let mark = t.events.len();
-    admin(&plant, "/admin/drop", "");
+    admin(plant, "/admin/drop", "");
     admin(
-        &plant,
+        plant,
         "/admin/alarm",
         r#"{"severity":"critical","message":"Raised across the drop"}"#,
     );
@@ -73,7 +66,7 @@ fn alarms_and_own_commands_notify_once_and_floods_fold() {
     // 4. A flood: two more fit in the minute's five, the rest fold into one summary.
     for i in 0..6 {
         admin(
-            &plant,
+            plant,
             "/admin/alarm",
             &format!(r#"{{"severity":"critical","message":"Flood alarm {i}"}}"#),
         );

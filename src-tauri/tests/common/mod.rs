@@ -302,3 +302,34 @@ pub fn admin(plant: &RunningPlant, path: &str, body: &str) -> Value {
     assert!(head.starts_with("HTTP/1.1 2"), "{path}: {head}");
     serde_json::from_str(body).unwrap_or(Value::Null)
 }
+
+/// The app on a running plant, synced, on a private D-Bus session whose notification server
+/// is the test's. Fields drop in order: the app before the plant, the bus last.
+pub struct NotifyingDesk {
+    pub t: TestApp,
+    pub plant: RunningPlant,
+    pub dirs: Dirs,
+    pub shown: bus::Notifications,
+    _server: zbus::Connection,
+    pub bus: bus::PrivateBus,
+}
+
+pub fn notifying_desk() -> NotifyingDesk {
+    let bus = bus::PrivateBus::start();
+    let (shown, server) = tauri::async_runtime::block_on(bus::Notifications::serve());
+    bus.wait_for_name("org.freedesktop.Notifications");
+    let plant = plant();
+    let dirs = Dirs::new();
+    let t = app(launch(&dirs, Some(&plant.ws_url()), Some(TOKEN)));
+    t.events.wait_for("the first sync", |e| {
+        e.name == events::PLANT_NOTICE && e.payload["kind"] == "synced"
+    });
+    NotifyingDesk {
+        t,
+        plant,
+        dirs,
+        shown,
+        _server: server,
+        bus,
+    }
+}
