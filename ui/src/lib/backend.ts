@@ -6,7 +6,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { CommandName, Commands } from "./generated/app/commands";
 import type { CommandDraft, LinkEvent, LinkState } from "./generated/link";
 import type { AlarmId, EndpointId } from "./generated/protocol";
-import type { DeskStatus, Failure, FailureCode, ReadingBatch, Settings } from "./generated/station";
+import type { DeskStatus, Failure, FailureCode, ReadingBatch, RecordView, Retention, Settings, TrendQuery } from "./generated/station";
 import {
   DESK_RESYNC,
   DESK_STATUS,
@@ -16,8 +16,9 @@ import {
   PLANT_COMMAND,
   PLANT_NOTICE,
   PLANT_READINGS,
+  RECORD_FILLED,
+  RECORD_STATUS,
 } from "./generated/station/events";
-
 
 /** A command refused by the Rust side: its `Failure`, as an Error the UI can branch on. */
 export class BackendError extends Error {
@@ -82,6 +83,16 @@ export const openLogFolder = () => call("open_log_folder");
 export const checkForUpdates = () => call("check_for_updates");
 /** Installs the update the last check found, then the app restarts. */
 export const installUpdate = () => call("install_update");
+/** Readings from the desk's record (≤ 50 endpoints, maxPoints ≤ 5000). `filling`: parts are
+ * being asked of the plant; RECORD_FILLED follows, then ask again. */
+export const trend = (query: TrendQuery) => call("trend", { query });
+export const recordStatus = () => call("record_status");
+/** Rejects with `invalid_input` naming the field. */
+export const setRetention = (retention: Retention) => call("set_retention", { retention });
+/** Rust opens a native save dialog; the webview never names a path. `saved: false`: cancelled. */
+export const exportTrendCsv = (query: TrendQuery) => call("export_trend_csv", { query });
+/** The chart as PNG, base64 without the `data:` prefix; saved through a native dialog. */
+export const exportTrendPng = (pngBase64: string) => call("export_trend_png", { pngBase64 });
 
 // ---- Events ----
 
@@ -94,6 +105,8 @@ export interface BackendEvents {
   [PLANT_READINGS]: ReadingBatch;
   [DESK_STATUS]: DeskStatus;
   [DESK_RESYNC]: null;
+  [RECORD_STATUS]: RecordView;
+  [RECORD_FILLED]: null;
 }
 
 export type BackendEvent = keyof BackendEvents;
@@ -104,4 +117,4 @@ export function on<E extends BackendEvent>(event: E, handler: (payload: BackendE
   return listen<BackendEvents[E]>(event, (e) => handler(e.payload));
 }
 
-export { DESK_RESYNC, DESK_STATUS, LINK_STATE, PLANT_ALARM, PLANT_COMMAND, PLANT_NOTICE, PLANT_READINGS };
+export { DESK_RESYNC, DESK_STATUS, LINK_STATE, PLANT_ALARM, PLANT_COMMAND, PLANT_NOTICE, PLANT_READINGS, RECORD_FILLED, RECORD_STATUS };

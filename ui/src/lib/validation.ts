@@ -101,3 +101,17 @@ export function validateSetpoint(text: string, limits: Limits | undefined, unit?
   }
   return { ok: true, value };
 }
+
+export type RetentionField = "minuteDays" | "sizeCapMib";
+
+/** The record's retention, as `set_retention` checks it. Empty when valid. */
+export function validateRetention(minuteDays: number | null, sizeCapMib: number | null): Partial<Record<RetentionField, string>> {
+  const errors: Partial<Record<RetentionField, string>> = {};
+  if (minuteDays === null || !Number.isInteger(minuteDays) || minuteDays < 1 || minuteDays > 3650) {
+    errors.minuteDays = "Keep per-minute history for a whole number of days, 1 to 3650.";
+  }
+  if (sizeCapMib === null || !Number.isInteger(sizeCapMib) || sizeCapMib < 16 || sizeCapMib > 1_048_576) {
+    errors.sizeCapMib = "Cap the record at a whole number of MiB, 16 to 1048576.";
+  }
+  return errors;
+}

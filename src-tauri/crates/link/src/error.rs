@@ -26,6 +26,14 @@ pub enum LinkError {
     UnknownAlarm(AlarmId),
     #[error("the link has stopped")]
     Stopped,
+    /// The server does not list this feature in `connected.features`.
+    #[error("the plant server does not serve {0}")]
+    Unsupported(&'static str),
+    /// The server answered a request with an `error`.
+    #[error("the plant server refused the request ({code}): {message}")]
+    Refused { code: String, message: String },
+    #[error("too many requests are waiting for the plant server; try again")]
+    Busy,
 }
 
 /// Why a token store could not answer. (Here, beside the link's error that carries it, so

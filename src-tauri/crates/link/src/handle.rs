@@ -5,6 +5,7 @@ use crate::command_book::{CommandDraft, CommandView};
 use crate::config::{LinkConfig, ServerUrl};
 use crate::error::LinkError;
 use crate::events::LinkEvent;
+use crate::history::HistoryRequest;
 use crate::model::PlantSnapshot;
 use crate::ops::Op;
 use crate::state::LinkState;
@@ -12,7 +13,7 @@ use crate::token_store::{TokenStore, TokenStoreError};
 use crate::transport::tls::{self, Destination};
 use crate::transport::ws::WsDialer;
 use crate::transport::Dialer;
-use brewdeck_protocol::{AlarmId, EndpointId, Token};
+use brewdeck_protocol::{AlarmId, EndpointId, History, Token};
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
@@ -158,6 +159,13 @@ impl Link {
     /// Acknowledges an alarm (level 1).
     pub async fn acknowledge(&self, alarm: AlarmId) -> Result<(), LinkError> {
         self.ask(|r| Op::Acknowledge(alarm, r)).await?
+    }
+
+    /// Asks the server for readings of the past (a level-1 server that lists `history`).
+    /// Fails at once when not connected or not served; when the connection drops before
+    /// the answer, with [`LinkError::NotConnected`]. Callers bound the wait themselves.
+    pub async fn history(&self, request: HistoryRequest) -> Result<History, LinkError> {
+        self.ask(|r| Op::History(request, r)).await?
     }
 
     /// Skips the wait before the next attempt (also after `unauthorized` or `failed`).

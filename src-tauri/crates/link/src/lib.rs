@@ -9,7 +9,8 @@
 //! status is lost, and never executes a command twice.
 //!
 //! The modules, one way round (`tests/layers.rs` keeps it so):
-//! - `handle`: the [`Link`] handle; `ops`: the operations it sends the actor.
+//! - `handle`: the [`Link`] handle; `ops`: the operations it sends the actor; `history`: what
+//!   it asks of the past.
 //! - `actor`: the one task and its one loop (connection phases, retries, outbox expiry,
 //!   level-0 posts); `actor::dispatch` serves operations, `actor::inbound` applies messages.
 //! - `session`: one open socket, its liveness timers and what was told on it; no logic.
@@ -28,6 +29,7 @@ mod config;
 mod error;
 mod events;
 mod handle;
+mod history;
 mod model;
 mod ops;
 mod seq_window;
@@ -44,6 +46,7 @@ pub use config::{LinkConfig, ServerUrl, Timings, DEFAULT_MAX_MESSAGE_BYTES};
 pub use error::LinkError;
 pub use events::{Delivery, LinkEvent};
 pub use handle::{Link, WeakLink};
+pub use history::{HistoryRequest, MAX_HISTORY_IN_FLIGHT};
 pub use model::{LinkCounters, MissedEvents, PlantSnapshot, ReadingView, REPORTED_ON_CHANGE};
 pub use state::{LinkState, ProtocolLevel};
 pub use token_store::{MemoryTokenStore, TokenStore, TokenStoreError};

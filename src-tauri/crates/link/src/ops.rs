@@ -3,9 +3,10 @@
 use crate::command_book::{CommandDraft, CommandView};
 use crate::config::ServerUrl;
 use crate::error::LinkError;
+use crate::history::HistoryRequest;
 use crate::model::PlantSnapshot;
 use crate::transport::tls::Destination;
-use brewdeck_protocol::{AlarmId, EndpointId};
+use brewdeck_protocol::{AlarmId, EndpointId, History};
 use tokio::sync::oneshot;
 
 pub(crate) type Reply<T> = oneshot::Sender<T>;
@@ -18,6 +19,7 @@ pub(crate) enum Op {
     FollowCatalog(bool, Reply<()>),
     SendCommand(CommandDraft, Reply<Result<CommandView, LinkError>>),
     Acknowledge(AlarmId, Reply<Result<(), LinkError>>),
+    History(HistoryRequest, Reply<Result<History, LinkError>>),
     RetryNow,
     Connect,
     Disconnect,

@@ -37,6 +37,8 @@ pub(crate) struct Session {
     pub told_commands: BTreeSet<CommandId>,
     /// Asked by the server's `reconnect`.
     pub server_delay: Option<Duration>,
+    /// The optional level-1 features the server listed in `connected`.
+    pub features: Vec<String>,
     timings: Timings,
     ping: Interval,
     dead: Pin<Box<Sleep>>,
@@ -67,6 +69,7 @@ impl Session {
             told_telemetry: BTreeSet::new(),
             told_commands: BTreeSet::new(),
             server_delay: None,
+            features: Vec::new(),
             timings: *timings,
             ping,
             dead: Box::pin(sleep_until(now + timings.dead_after)),

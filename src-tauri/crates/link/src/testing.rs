@@ -221,6 +221,7 @@ pub fn connected(level1: bool) -> ServerMessage {
         server_time: None,
         plant: Some("Test brewery".into()),
         last_seq: None,
+        features: None,
     })
 }
 

@@ -6,6 +6,7 @@
 //! again with the same `commandId` (which never runs twice).
 
 use crate::caps;
+use crate::history;
 use crate::rate::RateLimit;
 use crate::shared::{until, ConnectionSlot, Shared};
 use crate::state::ClientInfo;
@@ -13,19 +14,24 @@ use crate::state::{Event, Submitted, SubscriptionCounts, Topic};
 use crate::wire;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use brewdeck_protocol::{
-    decode_client, ClientMessage, CommandId, Connected, EndpointId, ErrorCode, Heartbeat, Pong,
-    Reconnect, ServerError, ServerMessage, Subscription, Timestamp, PROTOCOL_V1,
+    decode_client, ClientMessage, CommandId, Connected, EndpointId, ErrorCode, Heartbeat,
+    HistoryQuery, Pong, Reconnect, ServerError, ServerMessage, Subscription, Timestamp,
+    FEATURE_HISTORY, PROTOCOL_V1,
 };
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
+use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant, MissedTickBehavior};
 
 /// How long a closing handshake may take before the socket is dropped anyway; also how long a
 /// socket that can no longer be read is held after our close (see `End::CloseUnread`).
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// Most `history_query` one client may have waiting for an answer; one more is refused with
+/// `rate_limited`.
+const QUERIES_IN_FLIGHT: usize = 4;
 /// Most live events written before one flush.
 const BATCH: usize = 512;
 
@@ -40,6 +46,7 @@ fn error_text(code: ErrorCode, message: impl Into<String>, recoverable: bool) ->
         code: Some(code.as_str().to_owned()),
         recoverable: Some(recoverable),
         timestamp: Some(Timestamp::now()),
+        request_id: None,
     }))
 }
 
@@ -122,6 +129,10 @@ struct Session {
     stream: broadcast::Receiver<Arc<Event>>,
     /// Replies to this client alone, written before any live event.
     out: Vec<Utf8Bytes>,
+    /// Answers to `history_query`, read from the store off this task; the channel's capacity
+    /// bounds how many one client may have in flight.
+    answers_tx: mpsc::Sender<Utf8Bytes>,
+    answers: mpsc::Receiver<Utf8Bytes>,
 }
 
 pub(crate) async fn serve(
@@ -149,10 +160,12 @@ pub(crate) async fn serve(
             server_time: Some(Timestamp::now()),
             plant: Some(state.name().to_owned()),
             last_seq: Some(state.last_seq()),
+            features: Some(vec![FEATURE_HISTORY.to_owned()]),
         });
         (connected, state.follow())
     };
     tracing::info!(client = %client_id, %peer, "client connected");
+    let (answers_tx, answers) = mpsc::channel(QUERIES_IN_FLIGHT);
     let mut session = Session {
         shared: shared.clone(),
         key,
@@ -162,6 +175,8 @@ pub(crate) async fn serve(
         rate: RateLimit::new(limits.messages_per_second, limits.message_burst),
         stream,
         out: vec![wire::text(&connected)],
+        answers_tx,
+        answers,
     };
     let end = session.run(socket).await;
     shared.lock().unregister(key);
@@ -259,6 +274,7 @@ impl Session {
                     Err(RecvError::Lagged(missed)) => break self.too_slow(missed),
                     Err(RecvError::Closed) => break End::Shutdown,
                 },
+                Some(answer) = self.answers.recv() => self.out.push(answer),
                 _ = ping.tick() => {
                     // A live client's socket answers with a pong, which resets `silence`.
                     let sending = sink.send(Message::Ping(Default::default()));
@@ -437,6 +453,21 @@ impl Session {
             c.messages_received += 1;
         }
         if !self.rate.take() {
+            if brewdeck_protocol::peek_type(text).as_deref() == Some("history_query") {
+                // A request dropped is still answered, so its caller does not wait for it.
+                let (request_id, _) = history::malformed(text, "");
+                self.out.push(history::refusal_text(
+                    request_id,
+                    history::Refusal {
+                        code: ErrorCode::RateLimited,
+                        message: format!(
+                            "over {} messages per second: this history_query was dropped",
+                            limits.messages_per_second
+                        ),
+                    },
+                ));
+                return None;
+            }
             if self.rate.should_warn() {
                 self.out.push(error_text(
                     ErrorCode::RateLimited,
@@ -460,8 +491,14 @@ impl Session {
             Ok(m) => m,
             Err(e) => {
                 tracing::debug!(client = %self.client_id, error = %e, "bad message");
-                self.out
-                    .push(error_text(ErrorCode::BadMessage, e.to_string(), true));
+                if brewdeck_protocol::peek_type(text).as_deref() == Some("history_query") {
+                    // A request is refused as a request: with its id, when it has one.
+                    let (request_id, refusal) = history::malformed(text, &e.to_string());
+                    self.out.push(history::refusal_text(request_id, refusal));
+                } else {
+                    self.out
+                        .push(error_text(ErrorCode::BadMessage, e.to_string(), true));
+                }
                 return None;
             }
         };
@@ -518,11 +555,40 @@ impl Session {
                         .push(error_text(ErrorCode::UnknownAlarm, e.to_string(), true));
                 }
             }
+            ClientMessage::HistoryQuery(query) => self.history_query(query),
             ClientMessage::Unknown => {
                 tracing::debug!(client = %self.client_id, kind = ?brewdeck_protocol::peek_type(text), "unknown message type ignored");
             }
         }
         None
+    }
+
+    /// Checks the query here, reads the store on a blocking thread, and the answer comes back
+    /// through `answers` to be written in order with everything else.
+    fn history_query(&mut self, query: HistoryQuery) {
+        if let Err(refusal) = history::check(&query) {
+            self.out
+                .push(history::refusal_text(Some(query.request_id), refusal));
+            return;
+        }
+        let Ok(permit) = self.answers_tx.clone().try_reserve_owned() else {
+            self.out.push(history::refusal_text(
+                Some(query.request_id),
+                history::Refusal {
+                    code: ErrorCode::RateLimited,
+                    message: format!(
+                        "at most {QUERIES_IN_FLIGHT} history queries may wait for an answer"
+                    ),
+                },
+            ));
+            return;
+        };
+        let reader = self.shared.historian.reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let answer = history::answer(&reader, &query)
+                .unwrap_or_else(|refusal| history::refusal_text(Some(query.request_id), refusal));
+            permit.send(answer);
+        });
     }
 
     /// Level 1 from now on: the replay after `last_seq`, `resumed`, then the snapshot, and the

@@ -2,7 +2,7 @@ use crate::error::PlantError;
 use brewdeck_protocol::Token;
 use std::io::Read;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The largest admin token file read: a token is a line, not a document.
@@ -36,6 +36,9 @@ pub struct PlantConfig {
     pub shutdown_retry_after: f64,
     pub limits: ClientLimits,
     pub flood: Option<Flood>,
+    /// Where the plant keeps its history (`plant.sqlite3`). `None`: in memory, gone when the
+    /// server stops (tests).
+    pub data_dir: Option<PathBuf>,
 }
 
 /// Per-client limits. Exceeding one is answered with an `error` whose `code` names it.
@@ -112,6 +115,7 @@ impl PlantConfig {
             shutdown_retry_after: 2.0,
             limits: ClientLimits::default(),
             flood: None,
+            data_dir: None,
         }
     }
 }

@@ -14,4 +14,6 @@ pub enum PlantError {
     /// `reason` never holds the file's content.
     #[error("cannot use the admin token file {}: {reason}", path.display())]
     AdminTokenFile { path: PathBuf, reason: String },
+    #[error("cannot keep the plant's history in {}: {reason}", dir.display())]
+    DataDir { dir: PathBuf, reason: String },
 }

@@ -11,6 +11,8 @@
 //! - `problem`: the JSON `{code, message}` refusals over HTTP, and the bearer token check.
 //! - `client`: one client's WebSocket session: subscriptions, limits, its filtered stream.
 //! - `wire`: server messages encoded once as text frames, and their encoded size.
+//! - `historian`: every reading into the plant's store (`--data-dir`, or memory).
+//! - `history`: `history_query` checked and answered from it, within one frame.
 //! - `caps`: how much text the plant takes from outside and keeps, so snapshots stay small.
 //! - `rate`: token buckets: a client's message rate, each peer's level-0 command rate.
 //! - `config`: what a server is started with ([`PlantConfig`], [`ClientLimits`], [`Flood`]).
@@ -34,6 +36,8 @@ mod client;
 mod commands;
 mod config;
 mod error;
+mod historian;
+mod history;
 mod http;
 mod problem;
 mod rate;

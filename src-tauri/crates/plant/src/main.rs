@@ -71,6 +71,10 @@ struct Args {
     /// Most messages per second one client may send.
     #[arg(long, default_value_t = 20.0)]
     rate_limit: f64,
+    /// Keep the plant's history (every reading) in DIR/plant.sqlite3, so it survives a
+    /// restart. Without it, history is kept in memory only.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     /// Flood mode: this many extra endpoints ...
     #[arg(long, requires = "flood_rate")]
     flood_endpoints: Option<usize>,
@@ -113,6 +117,7 @@ fn config(args: &Args) -> Result<PlantConfig, String> {
     config.tick = seconds("1 / --telemetry-hz", 1.0 / args.telemetry_hz)?;
     config.heartbeat = seconds("--heartbeat-secs", args.heartbeat_secs)?;
     config.history = args.history;
+    config.data_dir = args.data_dir.clone();
     config.limits = ClientLimits {
         max_connections: args.max_connections,
         max_connections_per_ip: args.max_connections_per_ip,

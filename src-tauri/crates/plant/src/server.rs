@@ -3,6 +3,7 @@
 use crate::caps::MAX_PLANT_NAME_BYTES;
 use crate::config::PlantConfig;
 use crate::error::PlantError;
+use crate::historian::Historian;
 use crate::http;
 use crate::shared::{until, Shared};
 use crate::state::PlantState;
@@ -106,9 +107,11 @@ pub async fn start(config: PlantConfig) -> Result<RunningPlant, PlantError> {
         addr: config.listen,
         source,
     })?;
+    let historian = Historian::open(config.data_dir.as_deref())?;
     let (tx, _) = broadcast::channel(config.limits.stream_buffer);
-    let state = PlantState::new(&config, tx);
-    let shared = Shared::new(config, state);
+    let mut state = PlantState::new(&config, tx);
+    state.record_to(historian.writer.clone());
+    let shared = Shared::new(config, state, historian);
 
     let app = http::router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let mut stop = shared.signals.shutdown.subscribe();
@@ -121,6 +124,10 @@ pub async fn start(config: PlantConfig) -> Result<RunningPlant, PlantError> {
         }
     })];
     tasks.push(tokio::spawn(simulate(shared.clone())));
+    tasks.push(tokio::spawn(until_stopped(
+        shared.clone(),
+        shared.historian.watch_recording(),
+    )));
     if shared.config.flood.is_some() {
         tasks.push(tokio::spawn(flood(shared.clone())));
     }
@@ -142,6 +149,15 @@ async fn simulate(shared: Arc<Shared>) {
             _ = until(&mut stop, true) => break,
             _ = interval.tick() => shared.lock().tick(tick),
         }
+    }
+}
+
+/// Runs `work` until the server is asked to stop.
+async fn until_stopped(shared: Arc<Shared>, work: impl std::future::Future<Output = ()>) {
+    let mut stop = shared.signals.shutdown.subscribe();
+    tokio::select! {
+        _ = until(&mut stop, true) => {}
+        _ = work => {}
     }
 }
 
@@ -202,6 +218,8 @@ impl RunningPlant {
                 tracing::warn!("a plant task did not stop in time");
             }
         }
+        // What the last steps recorded reaches the disk before the process may exit.
+        self.shared.historian.flush();
         tracing::info!(addr = %self.addr, "plant server stopped");
     }
 

@@ -1,6 +1,7 @@
 //! What every task of one running plant server shares.
 
 use crate::config::PlantConfig;
+use crate::historian::Historian;
 use crate::rate::PerPeer;
 use crate::state::PlantState;
 use std::collections::HashMap;
@@ -31,6 +32,7 @@ pub(crate) struct Shared {
     /// Level-0 command posts per peer address.
     pub command_rate: PerPeer,
     next_client: AtomicU64,
+    pub historian: Historian,
 }
 
 /// Why a connection was refused.
@@ -41,7 +43,7 @@ pub(crate) enum Full {
 }
 
 impl Shared {
-    pub fn new(config: PlantConfig, state: PlantState) -> Arc<Self> {
+    pub fn new(config: PlantConfig, state: PlantState, historian: Historian) -> Arc<Self> {
         let command_rate = PerPeer::new(
             config.limits.commands_per_second,
             config.limits.command_burst,
@@ -58,6 +60,7 @@ impl Shared {
             },
             connections: watch::channel(0).0,
             next_client: AtomicU64::new(1),
+            historian,
         })
     }
 

@@ -8,6 +8,7 @@
 use crate::caps::{self, Refused, MAX_HELD_ALARMS};
 use crate::commands::CommandMemory;
 use crate::config::{Flood, PlantConfig};
+use crate::historian::Pending;
 use crate::sim::{Brewery, SimConfig, SimEvent};
 use crate::wire::{encoded_len, text};
 use axum::extract::ws::Utf8Bytes;
@@ -16,6 +17,7 @@ use brewdeck_protocol::{
     EndpointId, EndpointKind, Id, Quality, Resumed, Seq, ServerMessage, Severity, Snapshot,
     Telemetry, Timestamp, Value,
 };
+use brewdeck_store::Writer;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -110,6 +112,9 @@ pub(crate) struct PlantState {
     commands: CommandMemory,
     clients: BTreeMap<u64, ClientInfo>,
     tx: broadcast::Sender<Arc<Event>>,
+    /// Readings of the current step, for the historian, and where they go.
+    pending: Pending,
+    recorder: Option<Writer>,
 }
 
 impl PlantState {
@@ -151,6 +156,8 @@ impl PlantState {
             commands: CommandMemory::new(config.command_stage_ticks),
             clients: BTreeMap::new(),
             tx,
+            pending: Pending::default(),
+            recorder: None,
         };
         let now = Timestamp::now();
         for (id, value) in state.sim.values() {
@@ -198,6 +205,9 @@ impl PlantState {
     }
 
     fn publish_reading(&mut self, id: &EndpointId, value: Value, at: Timestamp) {
+        if self.recorder.is_some() {
+            self.pending.push(&id.to_string(), at.unix_millis(), &value);
+        }
         if let Some(t) = self.set_value(id, value, at) {
             let message = text(&ServerMessage::Telemetry(t));
             self.publish(Topic::Telemetry(id.clone()), message);
@@ -250,6 +260,19 @@ impl PlantState {
         }
         self.advance_commands(now);
         self.commands.forget_old(now);
+        self.send_pending();
+    }
+
+    /// Every reading from now on goes to the historian too.
+    pub fn record_to(&mut self, writer: Writer) {
+        self.recorder = Some(writer);
+    }
+
+    /// One batch per step: the writer never blocks, so this is safe under the lock.
+    fn send_pending(&mut self) {
+        if let Some(writer) = &self.recorder {
+            self.pending.send(writer);
+        }
     }
 
     /// Flood mode: the next `count` flood endpoints, round robin, get a new value.
@@ -266,6 +289,7 @@ impl PlantState {
             let v = 50.0 + 25.0 * (self.flood_phase + i as f64 * 0.1).sin();
             self.publish_reading(&id, Value::Number((v * 100.0).round() / 100.0), now);
         }
+        self.send_pending();
     }
 
     // ----- alarms -----

@@ -1,3 +1,4 @@
+use crate::history::HistoryQuery;
 use crate::ids::{AlarmId, CommandId, EndpointId, Seq};
 use crate::time::Timestamp;
 use crate::value::Value;
@@ -17,6 +18,8 @@ pub enum ClientMessage {
     Command(Command),
     /// Level 1: an operator acknowledges an alarm.
     AlarmAck(AlarmAck),
+    /// Level 1 feature `history`: readings over time.
+    HistoryQuery(HistoryQuery),
     /// A type this side does not know: ignored, never an error.
     #[serde(other)]
     Unknown,

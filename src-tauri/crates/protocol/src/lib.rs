@@ -10,6 +10,7 @@ mod bindings;
 mod catalog;
 mod client;
 mod error;
+mod history;
 mod ids;
 pub mod logs;
 mod server;
@@ -23,6 +24,10 @@ pub use bindings::{
 pub use catalog::{Endpoint, EndpointKind, Limits};
 pub use client::{Action, AlarmAck, ClientMessage, Command, CommandRequest, Hello, Subscription};
 pub use error::ProtocolError;
+pub use history::{
+    History, HistoryPoint, HistoryQuery, HistorySeries, FEATURE_HISTORY, HISTORY_DEFAULT_POINTS,
+    HISTORY_MAX_ENDPOINTS, HISTORY_MAX_POINTS, REQUEST_ID_MAX_CHARS,
+};
 pub use ids::{AlarmId, CommandId, EndpointId, Id, Seq};
 pub use server::{
     Alarm, AlarmState, CommandRecord, CommandState, CommandStatus, Connected, ErrorCode, Heartbeat,

@@ -1,5 +1,6 @@
 use crate::catalog::Endpoint;
 use crate::client::Action;
+use crate::history::History;
 use crate::ids::{AlarmId, CommandId, EndpointId, Seq};
 use crate::time::Timestamp;
 use crate::value::{Quality, Value};
@@ -22,6 +23,8 @@ pub enum ServerMessage {
     Snapshot(Snapshot),
     /// Level 1.
     Resumed(Resumed),
+    /// Level 1 feature `history`: the answer to a `history_query`.
+    History(History),
     /// A type this side does not know: ignored, never an error.
     #[serde(other)]
     Unknown,
@@ -53,6 +56,19 @@ pub struct Connected {
     pub plant: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seq: Option<Seq>,
+    /// Level 1: the optional features the server serves (`history`, ...); a client uses only
+    /// these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
+}
+
+impl Connected {
+    /// Whether the server lists `feature` in `features`.
+    pub fn serves(&self, feature: &str) -> bool {
+        self.features
+            .as_deref()
+            .is_some_and(|f| f.iter().any(|x| x == feature))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -194,6 +210,9 @@ pub struct ServerError {
     pub recoverable: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Timestamp>,
+    /// Level 1: the `requestId` of the request refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// The `error.code` values `brewdeck-plant` sends.
@@ -214,6 +233,14 @@ pub enum ErrorCode {
     BadMessage,
     /// An `alarm_ack` for an alarm the server does not have.
     UnknownAlarm,
+    /// A level-1 request that is malformed or out of range.
+    BadRequest,
+    /// A level-1 request asking more than the server answers in one frame.
+    TooLarge,
+    /// A level-1 request the operator's role does not allow.
+    Forbidden,
+    /// A level-1 request for a feature the server does not serve.
+    Unsupported,
 }
 
 impl ErrorCode {
@@ -227,6 +254,10 @@ impl ErrorCode {
         ErrorCode::SlowConsumer,
         ErrorCode::BadMessage,
         ErrorCode::UnknownAlarm,
+        ErrorCode::BadRequest,
+        ErrorCode::TooLarge,
+        ErrorCode::Forbidden,
+        ErrorCode::Unsupported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -238,6 +269,10 @@ impl ErrorCode {
             ErrorCode::SlowConsumer => "slow_consumer",
             ErrorCode::BadMessage => "bad_message",
             ErrorCode::UnknownAlarm => "unknown_alarm",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Unsupported => "unsupported",
         }
     }
 }
@@ -380,6 +415,10 @@ mod tests {
             SlowConsumer,
             BadMessage,
             UnknownAlarm,
+            BadRequest,
+            TooLarge,
+            Forbidden,
+            Unsupported,
         );
         for code in every {
             assert!(ErrorCode::ALL.contains(&code), "{code:?} missing from ALL");

@@ -19,6 +19,16 @@ impl Value {
         }
     }
 
+    /// What a history records of it: numbers as they are, booleans as 0/1, text nothing.
+    /// The one statement of the rule, for the plant's historian and the desk's record.
+    pub fn as_reading(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) if n.is_finite() => Some(*n),
+            Value::Bool(b) => Some(f64::from(u8::from(*b))),
+            _ => None,
+        }
+    }
+
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),

@@ -62,6 +62,7 @@ fn server_samples() -> Vec<ServerMessage> {
             server_time: None,
             plant: None,
             last_seq: None,
+            features: None,
         })),
         Telemetry => Some(ServerMessage::Telemetry(Telemetry {
             endpoint_id: 1.into(),
@@ -90,6 +91,7 @@ fn server_samples() -> Vec<ServerMessage> {
             code: None,
             recoverable: None,
             timestamp: None,
+            request_id: None,
         })),
         Reconnect => Some(ServerMessage::Reconnect(Reconnect {
             reason: None,
@@ -106,6 +108,14 @@ fn server_samples() -> Vec<ServerMessage> {
         Resumed => Some(ServerMessage::Resumed(Resumed {
             from_seq: 1,
             to_seq: 2,
+            complete: true,
+        })),
+        History => Some(ServerMessage::History(History {
+            request_id: "q-1".into(),
+            from: now,
+            to: now,
+            bucket_ms: 60_000,
+            series: Vec::new(),
             complete: true,
         })),
         // What an unknown type decodes to: not a message anyone sends.
@@ -133,6 +143,13 @@ fn client_samples() -> Vec<ClientMessage> {
         })),
         AlarmAck => Some(ClientMessage::AlarmAck(AlarmAck {
             alarm_id: 3.into()
+        })),
+        HistoryQuery => Some(ClientMessage::HistoryQuery(HistoryQuery {
+            request_id: "q-1".into(),
+            endpoint_ids: vec![1.into()],
+            from: now,
+            to: now,
+            max_points: None,
         })),
         // What an unknown type decodes to: not a message anyone sends.
         Unknown => None,

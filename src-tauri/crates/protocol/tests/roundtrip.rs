@@ -61,6 +61,7 @@ fn server_messages() -> Vec<ServerMessage> {
             server_time: Some(t("2026-11-22T10:00:00Z")),
             plant: Some("Demo brewery".into()),
             last_seq: Some(41),
+            features: Some(vec![FEATURE_HISTORY.into()]),
         }),
         S::Connected(Connected {
             client_id: "c-2".into(),
@@ -68,6 +69,7 @@ fn server_messages() -> Vec<ServerMessage> {
             server_time: None,
             plant: None,
             last_seq: None,
+            features: None,
         }),
         S::Telemetry(Telemetry {
             endpoint_id: "hlt-temp".into(),
@@ -111,6 +113,31 @@ fn server_messages() -> Vec<ServerMessage> {
             code: Some(ErrorCode::RateLimited.as_str().into()),
             recoverable: Some(true),
             timestamp: None,
+            request_id: None,
+        }),
+        S::Error(ServerError {
+            message: "maxPoints must be 1 to 5000".into(),
+            code: Some(ErrorCode::BadRequest.as_str().into()),
+            recoverable: None,
+            timestamp: None,
+            request_id: Some("q-7".into()),
+        }),
+        S::History(History {
+            request_id: "q-7".into(),
+            from: t("2026-11-22T10:00:00Z"),
+            to: t("2026-11-22T11:00:00Z"),
+            bucket_ms: 60_000,
+            series: vec![HistorySeries {
+                endpoint_id: "hlt-temp".into(),
+                points: vec![HistoryPoint {
+                    t: t("2026-11-22T10:00:00Z"),
+                    min: 151.5,
+                    max: 152.25,
+                    last: 152.0,
+                    n: 240,
+                }],
+            }],
+            complete: false,
         }),
         S::Reconnect(Reconnect {
             reason: Some("restart".into()),
@@ -168,6 +195,13 @@ fn client_messages() -> Vec<ClientMessage> {
             expires_at: t("2026-11-22T10:00:30Z"),
         }),
         C::AlarmAck(AlarmAck { alarm_id: 7.into() }),
+        C::HistoryQuery(HistoryQuery {
+            request_id: "q-7".into(),
+            endpoint_ids: vec!["hlt-temp".into(), 3.into()],
+            from: t("2026-11-22T10:00:00Z"),
+            to: t("2026-11-22T11:00:00Z"),
+            max_points: Some(600),
+        }),
     ]
 }
 

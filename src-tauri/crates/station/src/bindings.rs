@@ -6,6 +6,9 @@
 use crate::bridge::events;
 use crate::failure::{Failure, FailureCode};
 use crate::readings::ReadingBatch;
+use crate::record::view::{
+    ExportOutcome, RecordHealth, RecordView, Retention, TrendAnswer, TrendQuery, TrendSeries,
+};
 use crate::settings::{NotificationChoices, Settings, Theme};
 use crate::status::{AvailableUpdate, DeskSnapshot, DeskStatus, UpdateCheck};
 use crate::vault::{KeychainState, TokenPresence, TokenSource};
@@ -51,15 +54,22 @@ pub fn typescript_bindings() -> Vec<Binding> {
         binding_importing::<AvailableUpdate>(&cfg, &elsewhere),
         binding_importing::<DeskSnapshot>(&cfg, &elsewhere),
         binding_importing::<DeskStatus>(&cfg, &elsewhere),
+        binding_importing::<ExportOutcome>(&cfg, &elsewhere),
         binding_importing::<Failure>(&cfg, &elsewhere),
         binding_importing::<FailureCode>(&cfg, &elsewhere),
         binding_importing::<KeychainState>(&cfg, &elsewhere),
         binding_importing::<NotificationChoices>(&cfg, &elsewhere),
         binding_importing::<ReadingBatch>(&cfg, &elsewhere),
+        binding_importing::<RecordHealth>(&cfg, &elsewhere),
+        binding_importing::<RecordView>(&cfg, &elsewhere),
+        binding_importing::<Retention>(&cfg, &elsewhere),
         binding_importing::<Settings>(&cfg, &elsewhere),
         binding_importing::<Theme>(&cfg, &elsewhere),
         binding_importing::<TokenPresence>(&cfg, &elsewhere),
         binding_importing::<TokenSource>(&cfg, &elsewhere),
+        binding_importing::<TrendAnswer>(&cfg, &elsewhere),
+        binding_importing::<TrendQuery>(&cfg, &elsewhere),
+        binding_importing::<TrendSeries>(&cfg, &elsewhere),
         binding_importing::<UpdateCheck>(&cfg, &elsewhere),
     ];
     let mut index = brewdeck_protocol::index("brewdeck-station", &out);

@@ -32,6 +32,10 @@ pub mod events {
     pub const DESK_STATUS: &str = "desk://status";
     /// No payload: events were dropped on the way; take a fresh snapshot.
     pub const DESK_RESYNC: &str = "desk://resync";
+    /// Payload: `RecordView`, when the record's health changes.
+    pub const RECORD_STATUS: &str = "record://status";
+    /// No payload: ranges the desk had not seen were fetched from the plant; ask again.
+    pub const RECORD_FILLED: &str = "record://filled";
 
     /// (constant name, event name, what it carries), for the generated TypeScript.
     pub const ALL: &[(&str, &str, &str)] = &[
@@ -61,6 +65,16 @@ pub mod events {
             "DESK_RESYNC",
             DESK_RESYNC,
             "No payload: events were lost on the way; take a fresh snapshot.",
+        ),
+        (
+            "RECORD_STATUS",
+            RECORD_STATUS,
+            "Payload: RecordView, when the record's health changes.",
+        ),
+        (
+            "RECORD_FILLED",
+            RECORD_FILLED,
+            "No payload: ranges the desk had not seen were fetched from the plant; ask again.",
         ),
     ];
 

@@ -12,4 +12,13 @@ pub enum StationError {
     InvalidSetting { field: &'static str, reason: String },
     #[error(transparent)]
     Keychain(#[from] TokenStoreError),
+    /// The record could not answer (a query it could not read).
+    #[error("the record could not be read: {0}")]
+    Record(#[from] brewdeck_store::StoreError),
+    /// The record is not open (a read-only folder, a locked file): why.
+    #[error("the record is not available: {0}")]
+    RecordUnavailable(String),
+    /// An export could not be written; nothing was left half-written under its name.
+    #[error("could not export to {file}: {reason}")]
+    Export { file: String, reason: String },
 }

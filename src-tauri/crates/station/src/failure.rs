@@ -82,7 +82,9 @@ impl From<&LinkError> for Failure {
             LinkError::BadUrl { .. } | LinkError::BadCaFile { .. } => FailureCode::InvalidInput,
             LinkError::TokenStore(inner) => return keychain(inner),
             LinkError::NotConnected => FailureCode::NotConnected,
-            LinkError::NeedsLevel1(_) => FailureCode::NotSupported,
+            LinkError::NeedsLevel1(_) | LinkError::Unsupported(_) => FailureCode::NotSupported,
+            LinkError::Refused { .. } => FailureCode::Refused,
+            LinkError::Busy => FailureCode::Internal,
             LinkError::UnknownEndpoint(_)
             | LinkError::NotAllowed { .. }
             | LinkError::UnknownAlarm(_) => FailureCode::Refused,
@@ -99,8 +101,11 @@ impl From<&StationError> for Failure {
                 Failure::new(FailureCode::InvalidInput, e.to_string())
             }
             StationError::Keychain(inner) => keychain(inner),
-            StationError::SettingsWrite { .. } => {
-                Failure::new(FailureCode::Internal, e.to_string())
+            StationError::SettingsWrite { .. }
+            | StationError::Record(_)
+            | StationError::Export { .. } => Failure::new(FailureCode::Internal, e.to_string()),
+            StationError::RecordUnavailable(_) => {
+                Failure::new(FailureCode::NotSupported, e.to_string())
             }
         }
     }

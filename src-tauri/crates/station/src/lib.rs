@@ -7,6 +7,8 @@
 //!   or for this session only; never on disk in plain text.
 //! - [`notices`]: which link events become native notifications, once each, folded in floods;
 //!   [`notice_text`]: their text made inert and short for the desktop.
+//! - [`record`]: the desk's record of readings, trends from it, and the past asked of the
+//!   plant.
 //! - [`readings`]: telemetry coalesced to the latest value per endpoint, in small batches.
 //! - [`bridge`]: the task that follows a link and feeds a [`bridge::Output`] (the app's events,
 //!   notifications and tray) at a bounded rate.
@@ -22,6 +24,7 @@ pub mod notice_text;
 pub mod notices;
 pub mod opener;
 pub mod readings;
+pub mod record;
 pub mod settings;
 pub mod shell;
 pub mod status;

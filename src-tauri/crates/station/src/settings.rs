@@ -183,24 +183,37 @@ impl SettingsFile {
             .ok_or_else(|| fail("the settings path has no folder".to_owned()))?;
         std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
         let text = serde_json::to_vec_pretty(settings).map_err(|e| fail(e.to_string()))?;
-        let temp = dir.join(format!(".settings.json.{}.tmp", std::process::id()));
-        let written = (|| {
-            let mut file = std::fs::File::create(&temp)?;
-            file.write_all(&text)?;
-            file.sync_all()?;
-            std::fs::rename(&temp, &self.path)?;
-            // The rename itself is durable only once the folder is synced.
-            #[cfg(unix)]
-            std::fs::File::open(dir)?.sync_all()?;
-            Ok::<(), std::io::Error>(())
-        })();
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&temp);
-            return Err(fail(e.to_string()));
-        }
+        write_atomically(&self.path, &text).map_err(|e| fail(e.to_string()))?;
         tracing::info!(path = %self.path.display(), "settings saved");
         Ok(())
     }
+}
+
+/// Writes a file atomically: the old one stays whole until the new one is, and a failed write
+/// leaves nothing behind under a temporary name.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| std::io::Error::other("the path has no folder"))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)?;
+        // The rename itself is durable only once the folder is synced.
+        #[cfg(unix)]
+        std::fs::File::open(dir)?.sync_all()?;
+        Ok::<(), std::io::Error>(())
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
 }
 
 #[cfg(test)]

@@ -83,6 +83,33 @@ class Series {
     return true;
   }
 
+  /** Puts older points (strictly increasing buckets) before the ones held: those not older
+   * than the first held point are skipped; past the capacity the oldest make way. */
+  prepend(buckets: readonly number[], values: readonly number[]): boolean {
+    const first = this.len > 0 ? this.bucketAt(0) : Infinity;
+    let k = 0;
+    while (k < buckets.length && buckets[k]! < first) k++;
+    if (k === 0) return false;
+    const total = Math.min(this.capacity, k + this.len);
+    const size = Math.max(total, Math.min(this.capacity, 64));
+    const t = new Uint32Array(size);
+    const v = new Float32Array(size);
+    const older = total - this.len;
+    for (let i = 0; i < older; i++) {
+      t[i] = buckets[k - older + i]!;
+      v[i] = values[k - older + i]!;
+    }
+    for (let i = 0; i < this.len; i++) {
+      t[older + i] = this.bucketAt(i);
+      v[older + i] = this.valueAt(i);
+    }
+    this.t = t;
+    this.v = v;
+    this.start = 0;
+    this.len = total;
+    return true;
+  }
+
   #grow(): void {
     // Only while not yet full, so the ring has not wrapped: start is 0.
     const size = Math.min(this.capacity, this.t.length * 2);
@@ -185,6 +212,47 @@ export class History {
       marked = true;
     }
     if (marked) this.tick++;
+  }
+
+  /** Fills in what came before the points held, from the desk's record (oldest first, times
+   * in ms, one bucket of `bucketMs` each; a missing bucket is a gap). Once per sync: it
+   * rebuilds the endpoint's ring. */
+  seed(id: EndpointId, t: readonly number[], values: readonly number[], bucketMs: number): void {
+    let series = this.#series.get(id);
+    if (!series) {
+      if (this.#series.size >= this.maxSeries) return;
+      series = new Series(Math.ceil(this.spanMs / this.bucketMs));
+      this.#series.set(id, series);
+    }
+    const gapMs = 1.5 * Math.max(bucketMs, this.bucketMs);
+    const buckets: number[] = [];
+    const ys: number[] = [];
+    for (let i = 0; i < t.length; i++) {
+      const bucket = this.#bucket(t[i]!);
+      const y = values[i]!;
+      const last = buckets.length - 1;
+      if (last >= 0 && bucket <= buckets[last]!) {
+        if (bucket === buckets[last]) ys[last] = y; // the newer stands, as in `record`
+        continue;
+      }
+      if (i > 0 && t[i]! - t[i - 1]! > gapMs && this.#bucket(t[i - 1]! + bucketMs) < bucket) {
+        buckets.push(this.#bucket(t[i - 1]! + bucketMs));
+        ys.push(NaN);
+      }
+      buckets.push(bucket);
+      ys.push(y);
+    }
+    // The app was closed between the record's last reading and the first one held: a gap.
+    const first = series.len > 0 ? series.bucketAt(0) : undefined;
+    const tail = t.length > 0 ? t[t.length - 1]! : undefined;
+    if (first !== undefined && tail !== undefined && first * this.bucketMs - tail > gapMs) {
+      const gapBucket = this.#bucket(tail + bucketMs);
+      if (gapBucket < first && gapBucket > (buckets[buckets.length - 1] ?? -1)) {
+        buckets.push(gapBucket);
+        ys.push(NaN);
+      }
+    }
+    if (series.prepend(buckets, ys)) this.tick++;
   }
 
   clear(): void {

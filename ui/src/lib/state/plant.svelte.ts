@@ -36,6 +36,10 @@ export type { Reading } from "./readings.svelte";
 export const STALE_AFTER_MS = 30_000;
 /** How long to wait before asking again for a snapshot that failed. */
 const RESYNC_RETRY_MS = 2_000;
+/** Endpoints per `trend` query when seeding the sparklines (the command's limit). */
+const SEED_CHUNK = 50;
+/** Points per endpoint asked for: one a second over the history's hour. */
+const SEED_POINTS = 3600;
 /** Ended commands kept for display; the oldest go first. */
 const MAX_COMMANDS = 200;
 
@@ -191,6 +195,30 @@ export class PlantView {
     this.problem = null;
     this.loaded = true;
     this.#release();
+    void this.#seedHistory(generation);
+  }
+
+  /** Fills the sparklines' last hour from the desk's record, so they survive a restart: once
+   * per snapshot, every endpoint of the catalog in chunks the `trend` command takes. Live
+   * readings keep appending meanwhile; the record's points go before them. */
+  async #seedHistory(generation: number): Promise<void> {
+    const ids = this.catalog.map((e) => e.id);
+    const toMs = Date.now();
+    const fromMs = toMs - this.history.spanMs;
+    const chunks: EndpointId[][] = [];
+    for (let i = 0; i < ids.length; i += SEED_CHUNK) chunks.push(ids.slice(i, i + SEED_CHUNK));
+    await Promise.all(
+      chunks.map(async (endpointIds) => {
+        let answer;
+        try {
+          answer = await backend.trend({ endpointIds, fromMs, toMs, maxPoints: SEED_POINTS });
+        } catch {
+          return; // no record to read: the sparklines start from the live readings
+        }
+        if (generation !== this.#generation) return; // a newer snapshot seeds again
+        for (const s of answer.series) this.history.seed(s.endpointId, s.t, s.last, answer.bucketMs);
+      }),
+    );
   }
 
   /** Whether a reading can no longer be trusted to be current. States a server sends only

@@ -9,7 +9,8 @@ import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { BackendEvent, BackendEvents } from "../backend";
 import type { CommandName } from "../generated/app/commands";
 import type { CommandDraft, CommandView } from "../generated/link";
-import type { DeskSnapshot, DeskStatus, Failure, Settings } from "../generated/station";
+import type { DeskSnapshot, DeskStatus, ExportOutcome, Failure, RecordView, Retention, Settings, TrendQuery } from "../generated/station";
+import { emptyTrend, recordView } from "./fixtures";
 
 export interface Call {
   cmd: string;
@@ -21,6 +22,8 @@ export type Handler = (args: Record<string, unknown>) => unknown;
 export class FakeBackend {
   readonly calls: Call[] = [];
   snapshot: DeskSnapshot;
+  /** What record_status answers (set_retention changes its retention). */
+  record: RecordView = recordView();
   #handlers = new Map<string, Handler>();
   #commands = 0;
 
@@ -98,6 +101,18 @@ export class FakeBackend {
         return this.#desk({ token: { source: "none", keychain: this.snapshot.desk.token.keychain } });
       case "save_settings":
         return this.#desk({ settings: args.settings as Settings });
+      case "trend":
+        // An empty record: answer with the range and no readings.
+        return emptyTrend(args.query as TrendQuery);
+      case "record_status":
+        return structuredClone(this.record);
+      case "set_retention":
+        this.record = { ...this.record, retention: args.retention as Retention };
+        return structuredClone(this.record);
+      case "export_trend_csv":
+        return { saved: true, fileName: "trend.csv", rows: 0 } satisfies ExportOutcome;
+      case "export_trend_png":
+        return { saved: true, fileName: "trend.png", rows: 0 } satisfies ExportOutcome;
       default:
         throw { code: "internal", message: `unexpected command ${cmd}` } satisfies Failure;
     }

@@ -3,7 +3,7 @@
 
 import type { CommandView, LinkState } from "../generated/link";
 import type { Alarm, Endpoint, EndpointId, Value } from "../generated/protocol";
-import type { DeskSnapshot, DeskStatus } from "../generated/station";
+import type { DeskSnapshot, DeskStatus, RecordView, TrendAnswer, TrendQuery, TrendSeries } from "../generated/station";
 
 export const HLT_TEMP: Endpoint = {
   id: 1,
@@ -204,4 +204,54 @@ export function command(overrides: Partial<CommandView> & { endpointId: Endpoint
     revision: commandRevision++,
     ...overrides,
   };
+}
+
+export function recordView(overrides: Partial<RecordView> = {}): RecordView {
+  return {
+    health: "recording",
+    reason: null,
+    path: "/home/op/.local/share/brewdeck/record.sqlite",
+    bytes: 12.5 * 1024 * 1024,
+    retention: { minuteDays: 35, sizeCapMib: 2048 },
+    movedAside: null,
+    written: 123_456,
+    dropped: 0,
+    oldestMs: Date.parse("2025-01-01T08:00:00Z"),
+    ...overrides,
+  };
+}
+
+/** The bucket the record would use for a query: whole seconds, at most maxPoints of them. */
+export function bucketFor(query: TrendQuery): number {
+  return Math.max(1000, Math.ceil((query.toMs - query.fromMs) / query.maxPoints / 1000) * 1000);
+}
+
+/** An answer with no readings at all. */
+export function emptyTrend(query: TrendQuery): TrendAnswer {
+  return { fromMs: query.fromMs, toMs: query.toMs, bucketMs: bucketFor(query), series: [], filling: false };
+}
+
+/** A series from (t, last) pairs; min and max one below and above. */
+export function trendSeries(endpointId: EndpointId, points: Array<[number, number]>): TrendSeries {
+  return {
+    endpointId,
+    t: points.map(([t]) => t),
+    last: points.map(([, v]) => v),
+    min: points.map(([, v]) => v - 1),
+    max: points.map(([, v]) => v + 1),
+  };
+}
+
+/** A full answer: every endpoint asked for has a reading in each of the last `count` buckets. */
+export function trendAnswer(query: TrendQuery, options: { count?: number; filling?: boolean } = {}): TrendAnswer {
+  const bucketMs = bucketFor(query);
+  const last = Math.floor(query.toMs / bucketMs) * bucketMs;
+  const count = options.count ?? 5;
+  const series = query.endpointIds.map((id, k) =>
+    trendSeries(
+      id,
+      Array.from({ length: count }, (_, i): [number, number] => [last - (count - 1 - i) * bucketMs, 100 + k * 10 + i]),
+    ),
+  );
+  return { fromMs: query.fromMs, toMs: query.toMs, bucketMs, series, filling: options.filling ?? false };
 }

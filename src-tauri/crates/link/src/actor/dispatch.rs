@@ -3,10 +3,11 @@
 use super::{Actor, Flow};
 use crate::error::LinkError;
 use crate::events::{Delivery, LinkEvent};
+use crate::history::MAX_HISTORY_IN_FLIGHT;
 use crate::ops::Op;
 use crate::session::Session;
 use crate::state::{LinkState, ProtocolLevel};
-use brewdeck_protocol::{AlarmAck, ClientMessage};
+use brewdeck_protocol::{AlarmAck, ClientMessage, HistoryQuery, FEATURE_HISTORY};
 use tokio::time::Instant;
 
 impl Actor {
@@ -91,6 +92,42 @@ impl Actor {
                 {
                     Ok(()) => {
                         let _ = reply.send(Ok(()));
+                        Flow::Continue
+                    }
+                    Err(reason) => {
+                        let _ = reply.send(Err(LinkError::NotConnected));
+                        Flow::Lost(reason)
+                    }
+                }
+            }
+            Op::History(request, reply) => {
+                let Some(s) = session.filter(|s| s.ready) else {
+                    let _ = reply.send(Err(LinkError::NotConnected));
+                    return Flow::Continue;
+                };
+                if !s.features.iter().any(|f| f == FEATURE_HISTORY) {
+                    let _ = reply.send(Err(LinkError::Unsupported("history")));
+                    return Flow::Continue;
+                }
+                // Callers that gave up leave their entry until the session ends: count only
+                // those still waiting.
+                self.queries.retain(|_, r| !r.is_closed());
+                if self.queries.len() >= MAX_HISTORY_IN_FLIGHT {
+                    let _ = reply.send(Err(LinkError::Busy));
+                    return Flow::Continue;
+                }
+                self.next_query += 1;
+                let request_id = format!("h-{}", self.next_query);
+                let query = ClientMessage::HistoryQuery(HistoryQuery {
+                    request_id: request_id.clone(),
+                    endpoint_ids: request.endpoint_ids,
+                    from: request.from,
+                    to: request.to,
+                    max_points: request.max_points,
+                });
+                match s.send(&query).await {
+                    Ok(()) => {
+                        self.queries.insert(request_id, reply);
                         Flow::Continue
                     }
                     Err(reason) => {

@@ -3,6 +3,7 @@
 //! ready (subscriptions, in-flight and outbox commands). The session only carries the bytes.
 
 use super::{Actor, PostJob};
+use crate::error::LinkError;
 use crate::events::LinkEvent;
 use crate::model::MissedEvents;
 use crate::session::Session;
@@ -94,6 +95,7 @@ impl Actor {
                     .protocols
                     .as_ref()
                     .is_some_and(|p| p.iter().any(|p| p == PROTOCOL_V1));
+                s.features = c.features.clone().unwrap_or_default();
                 return self.greeted(s, level1, c.plant.clone(), c.last_seq).await;
             }
             // A server that skips `connected` is an old one: level 0.
@@ -184,6 +186,25 @@ impl Actor {
                         from_seq: r.from_seq,
                         to_seq: r.to_seq,
                     });
+                }
+            }
+            ServerMessage::History(h) => {
+                // An answer nobody waits for any more (its caller gave up) is dropped.
+                if let Some(reply) = self.queries.remove(&h.request_id) {
+                    let _ = reply.send(Ok(h));
+                }
+            }
+            ServerMessage::Error(e)
+                if e.request_id
+                    .as_ref()
+                    .is_some_and(|id| self.queries.contains_key(id)) =>
+            {
+                // A refused request is its caller's answer, not an event of the plant.
+                if let Some(reply) = e.request_id.as_ref().and_then(|id| self.queries.remove(id)) {
+                    let _ = reply.send(Err(LinkError::Refused {
+                        code: e.code.unwrap_or_default(),
+                        message: e.message,
+                    }));
                 }
             }
             ServerMessage::Error(e) => {

@@ -16,17 +16,19 @@ mod inbound;
 
 use crate::backoff::Backoff;
 use crate::config::LinkConfig;
+use crate::error::LinkError;
 use crate::events::{Delivery, LinkEvent};
 use crate::model::PlantModel;
-use crate::ops::Op;
+use crate::ops::{Op, Reply};
 use crate::session::{Inbound, Session};
 use crate::state::LinkState;
 use crate::subscriptions::Subscriptions;
 use crate::token_store::TokenStore;
 use crate::transport::http::{CommandPoster, PostOutcome};
 use crate::transport::{BoxSocket, DialError, Dialer};
-use brewdeck_protocol::{CommandId, CommandRequest, Timestamp, Token};
+use brewdeck_protocol::{CommandId, CommandRequest, History, Timestamp, Token};
 use futures_util::future::BoxFuture;
+use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -107,6 +109,9 @@ pub(crate) struct Actor {
     /// Reconnects for a new epoch since the last sync: the first is at once, as a fresh
     /// start; a server that keeps jumping gets the backoff like any failure.
     epoch_redials: u32,
+    /// `history_query` sent on the open session, by `requestId`, and who waits for each.
+    pub(crate) queries: HashMap<String, Reply<Result<History, LinkError>>>,
+    pub(crate) next_query: u64,
 }
 
 impl std::fmt::Debug for Actor {
@@ -184,6 +189,8 @@ impl Actor {
             random,
             epoch_ended: false,
             epoch_redials: 0,
+            queries: HashMap::new(),
+            next_query: 0,
         }
     }
 
@@ -421,6 +428,10 @@ impl Actor {
     /// What a closed connection leaves behind: commands in flight to a level-0 server cannot
     /// be asked about again, so they become `unknown`, never repeated.
     fn after_session(&mut self, session: &Session) {
+        // Their answers would have come on this connection: none will now.
+        for (_, reply) in self.queries.drain() {
+            let _ = reply.send(Err(LinkError::NotConnected));
+        }
         if session.level == Some(crate::state::ProtocolLevel::Level0) {
             for view in self.model.commands.in_flight() {
                 if let Some(command) = self.model.commands.settle(

@@ -2,9 +2,10 @@
 import type { AlarmAck } from "./AlarmAck";
 import type { Command } from "./Command";
 import type { Hello } from "./Hello";
+import type { HistoryQuery } from "./HistoryQuery";
 import type { Subscription } from "./Subscription";
 
 /**
  * Every message a client sends, tagged by `type`.
  */
-export type ClientMessage = { "type": "subscribe" } & Subscription | { "type": "unsubscribe" } & Subscription | { "type": "ping" } | { "type": "hello" } & Hello | { "type": "command" } & Command | { "type": "alarm_ack" } & AlarmAck | { "type": "unknown" };
+export type ClientMessage = { "type": "subscribe" } & Subscription | { "type": "unsubscribe" } & Subscription | { "type": "ping" } | { "type": "hello" } & Hello | { "type": "command" } & Command | { "type": "alarm_ack" } & AlarmAck | { "type": "history_query" } & HistoryQuery | { "type": "unknown" };

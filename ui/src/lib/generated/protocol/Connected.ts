@@ -8,4 +8,9 @@ export type Connected = { clientId: string, protocols?: Array<string>, serverTim
 /**
  * The plant's name.
  */
-plant?: string, lastSeq?: number, };
+plant?: string, lastSeq?: number, 
+/**
+ * Level 1: the optional features the server serves (`history`, ...); a client uses only
+ * these.
+ */
+features?: Array<string>, };

@@ -3,4 +3,4 @@
 /**
  * The `error.code` values `brewdeck-plant` sends.
  */
-export type ErrorCode = "rate_limited" | "too_many_subscriptions" | "frame_too_large" | "too_many_connections" | "slow_consumer" | "bad_message" | "unknown_alarm";
+export type ErrorCode = "rate_limited" | "too_many_subscriptions" | "frame_too_large" | "too_many_connections" | "slow_consumer" | "bad_message" | "unknown_alarm" | "bad_request" | "too_large" | "forbidden" | "unsupported";

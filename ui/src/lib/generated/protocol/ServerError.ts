@@ -5,4 +5,8 @@ import type { Timestamp } from "./Timestamp";
  * `error`: something the server refused or could not do. `code` is one of [`ErrorCode`]'s
  * names for a level-1 server, anything (or nothing) for level 0.
  */
-export type ServerError = { message: string, code?: string, recoverable?: boolean, timestamp?: Timestamp, };
+export type ServerError = { message: string, code?: string, recoverable?: boolean, timestamp?: Timestamp, 
+/**
+ * Level 1: the `requestId` of the request refused.
+ */
+requestId?: string, };

@@ -3,6 +3,7 @@ import type { Alarm } from "./Alarm";
 import type { CommandStatus } from "./CommandStatus";
 import type { Connected } from "./Connected";
 import type { Heartbeat } from "./Heartbeat";
+import type { History } from "./History";
 import type { Pong } from "./Pong";
 import type { Reconnect } from "./Reconnect";
 import type { Resumed } from "./Resumed";
@@ -13,4 +14,4 @@ import type { Telemetry } from "./Telemetry";
 /**
  * Every message a server sends, tagged by `type`.
  */
-export type ServerMessage = { "type": "connected" } & Connected | { "type": "telemetry" } & Telemetry | { "type": "command_status" } & CommandStatus | { "type": "alarm" } & Alarm | { "type": "pong" } & Pong | { "type": "heartbeat" } & Heartbeat | { "type": "error" } & ServerError | { "type": "reconnect" } & Reconnect | { "type": "snapshot" } & Snapshot | { "type": "resumed" } & Resumed | { "type": "unknown" };
+export type ServerMessage = { "type": "connected" } & Connected | { "type": "telemetry" } & Telemetry | { "type": "command_status" } & CommandStatus | { "type": "alarm" } & Alarm | { "type": "pong" } & Pong | { "type": "heartbeat" } & Heartbeat | { "type": "error" } & ServerError | { "type": "reconnect" } & Reconnect | { "type": "snapshot" } & Snapshot | { "type": "resumed" } & Resumed | { "type": "history" } & History | { "type": "unknown" };

@@ -13,6 +13,10 @@ export const PLANT_READINGS = "plant://readings";
 export const DESK_STATUS = "desk://status";
 /** No payload: events were lost on the way; take a fresh snapshot. */
 export const DESK_RESYNC = "desk://resync";
+/** Payload: RecordView, when the record's health changes. */
+export const RECORD_STATUS = "record://status";
+/** No payload: ranges the desk had not seen were fetched from the plant; ask again. */
+export const RECORD_FILLED = "record://filled";
 /** Every code a command's Failure may carry. */
 export const FAILURE_CODES = ["invalid_input", "keychain_unavailable", "not_connected", "not_supported", "refused", "stopped", "internal"] as const;
 /** Endpoint kinds a server sends only when they change: current while the link is up. */

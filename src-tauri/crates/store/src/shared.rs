@@ -1,0 +1,71 @@
+//! What the store's handles share: the writer thread updates it, readers plan with it.
+
+use crate::config::{Fine, Retention};
+use crate::plan::{floors, Floors};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub born_ms: i64,
+    pub fine: Fine,
+    retention: Mutex<Retention>,
+    /// The earliest bucket imported into the minute/hour tiers, or `born_ms`.
+    pub earliest_ms: AtomicI64,
+    /// Where pruning last cut each tier (fine, minute, hour).
+    pub pruned_ms: [AtomicI64; 3],
+    /// Set once the store is dropped: readers then answer `Closed`.
+    pub closed: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        born_ms: i64,
+        fine: Fine,
+        retention: Retention,
+        earliest_ms: i64,
+        pruned_ms: [i64; 3],
+    ) -> Shared {
+        Shared {
+            born_ms,
+            fine,
+            retention: Mutex::new(retention),
+            earliest_ms: AtomicI64::new(earliest_ms),
+            pruned_ms: pruned_ms.map(AtomicI64::new),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn retention(&self) -> Retention {
+        *self
+            .retention
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn set_retention(&self, retention: Retention) {
+        *self
+            .retention
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = retention;
+    }
+
+    pub(crate) fn floors(&self, now_ms: i64) -> Floors {
+        let pruned = [0, 1, 2].map(|i| self.pruned_ms[i].load(Ordering::Relaxed));
+        floors(
+            now_ms,
+            self.born_ms,
+            self.earliest_ms.load(Ordering::Relaxed),
+            pruned,
+            &self.retention(),
+        )
+    }
+}
+
+/// The queue's bookkeeping, touched by every `Writer::record` without a lock.
+#[derive(Debug)]
+pub(crate) struct Counters {
+    pub queued: AtomicUsize,
+    pub dropped: AtomicU64,
+    pub max_queued: usize,
+}
