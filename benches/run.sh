@@ -4,12 +4,14 @@
 #
 #   benches/run.sh [--no-build] [--only LIST] [-- WEBVIEW ARGS...]
 #
-#   LIST: comma-separated among ingest,recovery,delivery,notify,memory,churn (default: all).
+#   LIST: comma-separated among ingest,recovery,history,delivery,notify,memory,churn (default: all).
 #   WEBVIEW ARGS go to benches/webview.py (e.g. --delivery-s 30 --notify-launches 10).
 #
 # Sub-benchmarks, each writing target/bench/<name>.json, merged by benches/summary.py:
 #   ingest    cargo bench -p brewdeck-link --bench ingest
 #   recovery  cargo bench -p brewdeck-link --bench recovery (kills and restarts the release plant)
+#   history   cargo bench -p brewdeck-station --bench history (fills 30-day stores in target/bench
+#             once, then queries them; floods a plant's historian for 60 s)
 #   delivery, notify, memory, churn: benches/webview.py, on a desktop of its own (Xvfb, a
 #             private D-Bus session, a throwaway HOME; WEBKIT_DISABLE_DMABUF_RENDERER=1)
 set -euo pipefail
@@ -17,7 +19,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 out=$root/target/bench
 build=1
-only=ingest,recovery,delivery,notify,memory,churn
+only=ingest,recovery,history,delivery,notify,memory,churn
 webview_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -84,6 +86,10 @@ if wants recovery; then
   else
     log "recovery: no src-tauri/crates/link/benches/recovery.rs yet; its figures will show as missing"
   fi
+fi
+if wants history; then
+  log "history: cargo bench -p brewdeck-station --bench history"
+  BENCH_DIR=$out cargo bench -p brewdeck-station --bench history || failed+=(history)
 fi
 desktop=()
 for name in delivery notify memory churn; do wants $name && desktop+=("$name"); done

@@ -12,7 +12,7 @@ import os
 import platform
 import subprocess
 
-SOURCES = ["ingest", "recovery", "delivery", "notify", "memory", "churn"]
+SOURCES = ["ingest", "recovery", "history", "delivery", "notify", "memory", "churn"]
 
 # key, what, unit, (op, target) or None, source
 ROWS = [
@@ -24,6 +24,11 @@ ROWS = [
     ("recover_announced_s", "  restart announced (reconnect), median", "s", None, "recovery"),
     ("recover_halfopen_s", "half-open link (stranded) -> synced anew, median", "s", ("<=", 12.5), "recovery"),
     ("recover_blackhole_s", "  every packet dropped -> noticed dead, median", "s", ("<=", 12.5), "recovery"),
+    ("history_query_30d_ms", "plant answers 30 d of 1 endpoint in 1000 points (store: 500 endpoints x 30 d x 1 Hz), p99", "ms", ("<=", 50), "history"),
+    ("desk_trend_30d_ms", "the same from the desk's record (DeskRecord::trend), p99", "ms", ("<=", 50), "history"),
+    ("history_ingest_per_s", "plant historian: readings stored per s in a 50k/s flood (60 s)", "/s", (">=", 49000), "history"),
+    ("history_ingest_dropped", "  readings the historian dropped in it", "", ("<=", 0), "history"),
+    ("store_cap_days_demo", "days of the demo plant the desk's default size cap holds", "d", (">=", 400), "history"),
     ("notify_p99_ms", "alarm raised -> Notify on the bus, p99", "ms", ("<=", 250), "notify"),
     ("idle_pss_mb", "PSS idle on a plant server (app + WebKit)", "MiB", None, "memory"),
     ("idle_pss_ratio", "idle PSS / hello-world's", "x", ("<=", 1.25), "memory"),
@@ -47,6 +52,12 @@ ROWS = [
     ("readings_events_per_s_50k", "  readings events per s at 50k/s", "/s", None, "delivery"),
     ("bytes_per_event_50k", "  bytes per event at 50k/s", "B", None, "delivery"),
     ("delivery_cpu_pct_50k", "  CPU at 50k/s", "%", None, "delivery"),
+    ("history_query_30d_p50_ms", "  plant history p50", "ms", None, "history"),
+    ("desk_trend_30d_p50_ms", "  desk trend p50", "ms", None, "history"),
+    ("history_fill_s", "  filling the plant's 30-day store (0: reused)", "s", None, "history"),
+    ("history_fanout_per_s", "  readings per s reaching a client during the flood", "/s", None, "history"),
+    ("store_bytes_per_endpoint_day_1hz", "  desk record bytes per endpoint-day, 1 Hz", "B", None, "history"),
+    ("store_bytes_per_endpoint_day_demo", "  desk record bytes per endpoint-day, demo plant (4 Hz)", "B", None, "history"),
     ("notify_p50_ms", "  notify p50", "ms", None, "notify"),
     ("notify_samples", "  notify samples", "", None, "notify"),
     ("hello_pss_mb", "  hello-world PSS (app + WebKit)", "MiB", None, "memory"),

@@ -37,6 +37,8 @@ pub struct Launch {
     /// Overrides of the app's folders (tests).
     pub config_dir: Option<PathBuf>,
     pub log_dir: Option<PathBuf>,
+    /// Where the record (`brewdeck.sqlite3`) and the demo plant's history are kept.
+    pub data_dir: Option<PathBuf>,
     /// Overrides the release channel's address (tests).
     pub update_endpoint: Option<tauri::Url>,
 }
@@ -73,6 +75,7 @@ impl Launch {
             desktop_shell: true,
             config_dir: None,
             log_dir: None,
+            data_dir: None,
             update_endpoint: None,
         })
     }

@@ -34,6 +34,16 @@ macro_rules! with_command_table {
             check_for_updates() -> UpdateCheck;
             /// Installs the update the last check found, then the app restarts.
             install_update() -> ();
+            /// Readings from the desk's record; ranges it did not see are asked of the plant.
+            trend(query: TrendQuery) -> TrendAnswer;
+            /// The record's health, size and retention.
+            record_status() -> RecordView;
+            /// Rejects with `invalid_input` naming the field.
+            set_retention(retention: Retention) -> RecordView;
+            /// Asks where to save (a native dialog) and writes the query's buckets as CSV.
+            export_trend_csv(query: TrendQuery) -> ExportOutcome;
+            /// Asks where to save (a native dialog) and writes the chart as PNG (base64 from the webview).
+            export_trend_png(png_base64: String) -> ExportOutcome;
         }
     };
 }

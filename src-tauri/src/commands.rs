@@ -12,6 +12,9 @@ use crate::error::AppError;
 use brewdeck_link::{CommandDraft, CommandView};
 use brewdeck_protocol::{AlarmId, EndpointId};
 use brewdeck_station::bridge::events;
+use brewdeck_station::record::view::{
+    ExportOutcome, RecordView, Retention, TrendAnswer, TrendQuery,
+};
 use brewdeck_station::settings::Settings;
 use brewdeck_station::status::{DeskSnapshot, DeskStatus, UpdateCheck};
 use tauri::{AppHandle, Emitter, Runtime};
@@ -133,6 +136,57 @@ pub async fn check_for_updates<R: Runtime>(
 #[tracing::instrument(skip_all, err(Debug))]
 pub async fn install_update<R: Runtime>(app: &AppHandle<R>, _desk: &Desk) -> Result<(), AppError> {
     crate::updates::install(app).await
+}
+
+#[tracing::instrument(skip(app, desk), err(Debug))]
+pub async fn trend<R: Runtime>(
+    app: &AppHandle<R>,
+    desk: &Desk,
+    query: TrendQuery,
+) -> Result<TrendAnswer, AppError> {
+    let app = app.clone();
+    desk.trend(query, move || {
+        if let Err(e) = app.emit(events::RECORD_FILLED, ()) {
+            tracing::debug!(error = %e, "record filled not emitted");
+        }
+    })
+    .await
+}
+
+#[tracing::instrument(skip_all, err(Debug))]
+pub async fn record_status<R: Runtime>(
+    _app: &AppHandle<R>,
+    desk: &Desk,
+) -> Result<RecordView, AppError> {
+    desk.record_status().await
+}
+
+#[tracing::instrument(skip(_app, desk), err(Debug))]
+pub async fn set_retention<R: Runtime>(
+    _app: &AppHandle<R>,
+    desk: &Desk,
+    retention: Retention,
+) -> Result<RecordView, AppError> {
+    desk.set_retention(retention).await
+}
+
+#[tracing::instrument(skip(app, desk), err(Debug))]
+pub async fn export_trend_csv<R: Runtime>(
+    app: &AppHandle<R>,
+    desk: &Desk,
+    query: TrendQuery,
+) -> Result<ExportOutcome, AppError> {
+    desk.export_trend_csv(app, query).await
+}
+
+/// The image's bytes are not logged.
+#[tracing::instrument(skip_all, err(Debug))]
+pub async fn export_trend_png<R: Runtime>(
+    app: &AppHandle<R>,
+    desk: &Desk,
+    png_base64: String,
+) -> Result<ExportOutcome, AppError> {
+    desk.export_trend_png(app, png_base64).await
 }
 
 /// From the table: a Tauri command per row (taking exactly the row's arguments and calling the

@@ -4,6 +4,10 @@
 use brewdeck_link::ServerUrl;
 use brewdeck_plant::{PlantConfig, RunningPlant};
 use brewdeck_protocol::Token;
+use std::path::Path;
+
+/// The demo plant's history, inside the app's data folder: the demo has a past too.
+pub const DEMO_DATA: &str = "demo-plant";
 
 pub struct DemoPlant {
     plant: RunningPlant,
@@ -20,11 +24,12 @@ impl std::fmt::Debug for DemoPlant {
 }
 
 impl DemoPlant {
-    pub async fn start() -> Result<DemoPlant, crate::error::AppError> {
+    pub async fn start(data_dir: &Path) -> Result<DemoPlant, crate::error::AppError> {
         let token = Token::new(uuid::Uuid::new_v4().simple().to_string())
             .ok_or_else(|| crate::error::AppError::Internal("no demo token".to_owned()))?;
         let mut config = PlantConfig::new(([127, 0, 0, 1], 0).into(), token.clone());
         config.name = "Demo brewery (simulated)".to_owned();
+        config.data_dir = Some(data_dir.join(DEMO_DATA));
         let plant = brewdeck_plant::start(config).await?;
         let url = ServerUrl::parse(&plant.ws_url(), false)?;
         tracing::info!(%url, "demo plant started");

@@ -10,6 +10,10 @@ use brewdeck_link::{CommandDraft, CommandView, Destination, Link, LinkConfig, Se
 use brewdeck_protocol::{AlarmId, EndpointId, Token};
 use brewdeck_station::bridge::Bridge;
 use brewdeck_station::keychain::KeychainEntry;
+use brewdeck_station::record::view::{
+    ExportOutcome, RecordView, Retention, TrendAnswer, TrendQuery,
+};
+use brewdeck_station::record::{self, DeskRecord, FillMemory};
 use brewdeck_station::settings::{NotificationChoices, Settings, SettingsFile};
 use brewdeck_station::status::{DeskSnapshot, DeskStatus};
 use brewdeck_station::target::{self, Target};
@@ -39,6 +43,13 @@ pub struct Desk {
     /// Held by every command that changes the server or the token: they run one at a time,
     /// so two saves cannot interleave their moves.
     changes: tokio::sync::Mutex<()>,
+    /// The record of readings (`brewdeck.sqlite3`), and what it is recorded under: `demo`, or
+    /// the server's URL.
+    pub record: DeskRecord,
+    pub fills: FillMemory,
+    pub source: watch::Sender<String>,
+    config_dir: PathBuf,
+    data_dir: PathBuf,
 }
 
 impl std::fmt::Debug for Desk {
@@ -57,6 +68,7 @@ impl Desk {
     pub async fn start(
         launch: &Launch,
         config_dir: PathBuf,
+        data_dir: PathBuf,
         log_dir: PathBuf,
         keychain_service: String,
     ) -> Result<(Desk, Bridge), AppError> {
@@ -73,7 +85,7 @@ impl Desk {
 
         let (vault, server, demo, url) = match start.target {
             Target::Demo => {
-                let demo = DemoPlant::start().await?;
+                let demo = DemoPlant::start(&data_dir).await?;
                 let vault = Vault::new(demo.url.clone(), None);
                 vault.use_for_session(demo.token.clone(), TokenSource::Demo);
                 let url = demo.url.clone();
@@ -114,7 +126,18 @@ impl Desk {
             server = %server.as_ref().map(|s| s.as_str()).unwrap_or("demo plant"),
             "desk started"
         );
+        let source = target::record_source(server.as_ref());
+        let retention = record::files::load_retention(&config_dir);
+        let record_dir = data_dir.clone();
+        let record = tokio::task::spawn_blocking(move || DeskRecord::open(&record_dir, retention))
+            .await
+            .map_err(|_| AppError::Internal("opening the record failed".to_owned()))?;
         let desk = Desk {
+            record,
+            fills: FillMemory::default(),
+            source: watch::channel(source).0,
+            config_dir,
+            data_dir,
             link,
             vault,
             file,
@@ -269,6 +292,8 @@ impl Desk {
             Some(keychain_for(&self.keychain_service, &server)),
             None,
         );
+        self.source
+            .send_replace(target::record_source(Some(&server)));
         let old_demo = {
             let mut c = self.current();
             c.server = Some(server);
@@ -283,7 +308,7 @@ impl Desk {
     }
 
     async fn move_to_demo(&self) -> Result<(), AppError> {
-        let demo = DemoPlant::start().await?;
+        let demo = DemoPlant::start(&self.data_dir).await?;
         let url = demo.url.clone();
         let destination =
             match tokio::task::spawn_blocking(move || Destination::new(url, None)).await {
@@ -307,6 +332,7 @@ impl Desk {
             c.server_from_command_line = false;
             c.demo = Some(demo);
         }
+        self.source.send_replace(target::record_source(None));
         self.link.set_server(destination).await?;
         Ok(())
     }
@@ -340,9 +366,135 @@ impl Desk {
             })
     }
 
+    /// Readings from the record; when it lacks part of the range and the plant may have it, a
+    /// fill starts (`filling`), and `filled` is called once it is in.
+    pub async fn trend(
+        &self,
+        query: TrendQuery,
+        filled: impl FnOnce() + Send + 'static,
+    ) -> Result<TrendAnswer, AppError> {
+        let source = self.source.borrow().clone();
+        let (record, q, s) = (self.record.clone(), query.clone(), source.clone());
+        let mut answer = tokio::task::spawn_blocking(move || record.trend(&s, &q))
+            .await
+            .map_err(|_| AppError::Internal("reading the record failed".to_owned()))??;
+        let (record, fills, s) = (self.record.clone(), self.fills.clone(), source.clone());
+        let (from, to) = (query.from_ms, query.to_ms);
+        let worth = tokio::task::spawn_blocking(move || {
+            record::worth_asking(&record, &fills, &s, from, to)
+        })
+        .await
+        .unwrap_or(false);
+        if worth && self.link.state().is_connected() {
+            let catalog = self
+                .link
+                .snapshot()
+                .await?
+                .catalog
+                .into_iter()
+                .map(|e| e.id)
+                .collect();
+            answer.filling = record::start_fill(
+                self.link.clone(),
+                self.record.clone(),
+                self.fills.clone(),
+                source,
+                from,
+                to,
+                query.endpoint_ids,
+                catalog,
+                move |imported| {
+                    if imported {
+                        filled();
+                    }
+                },
+            )
+            .await;
+        }
+        Ok(answer)
+    }
+
+    /// The record's health, size and retention (reads the file's size).
+    pub async fn record_status(&self) -> Result<RecordView, AppError> {
+        let record = self.record.clone();
+        tokio::task::spawn_blocking(move || record.view())
+            .await
+            .map_err(|_| AppError::Internal("reading the record failed".to_owned()))
+    }
+
+    /// Checks, applies and saves how long the record keeps what.
+    pub async fn set_retention(&self, retention: Retention) -> Result<RecordView, AppError> {
+        let (record, dir) = (self.record.clone(), self.config_dir.clone());
+        tokio::task::spawn_blocking(move || {
+            record.set_retention(retention)?;
+            record::files::save_retention(&dir, &retention)?;
+            Ok::<_, AppError>(record.view())
+        })
+        .await
+        .map_err(|_| AppError::Internal("saving the retention failed".to_owned()))?
+    }
+
+    /// The trend's buckets as CSV, where the operator chooses.
+    pub async fn export_trend_csv<R: tauri::Runtime>(
+        &self,
+        app: &tauri::AppHandle<R>,
+        query: TrendQuery,
+    ) -> Result<ExportOutcome, AppError> {
+        let source = self.source.borrow().clone();
+        let record = self.record.clone();
+        let answer = tokio::task::spawn_blocking(move || record.trend(&source, &query))
+            .await
+            .map_err(|_| AppError::Internal("reading the record failed".to_owned()))??;
+        let catalog = self.link.snapshot().await?.catalog;
+        let (text, rows) = record::csv::render(&answer, &catalog);
+        self.export(app, "csv", "CSV", text.into_bytes(), rows)
+            .await
+    }
+
+    /// The chart the webview drew, as PNG, where the operator chooses.
+    pub async fn export_trend_png<R: tauri::Runtime>(
+        &self,
+        app: &tauri::AppHandle<R>,
+        png_base64: String,
+    ) -> Result<ExportOutcome, AppError> {
+        let bytes = record::files::png_from_base64(&png_base64)?;
+        self.export(app, "png", "PNG image", bytes, 0).await
+    }
+
+    async fn export<R: tauri::Runtime>(
+        &self,
+        app: &tauri::AppHandle<R>,
+        extension: &str,
+        kind: &str,
+        bytes: Vec<u8>,
+        rows: u64,
+    ) -> Result<ExportOutcome, AppError> {
+        let proposed = crate::export::proposed_name(extension);
+        let Some(path) = crate::export::ask_path(app, &proposed, kind, extension).await else {
+            return Ok(ExportOutcome {
+                saved: false,
+                file_name: None,
+                rows: 0,
+            });
+        };
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        tokio::task::spawn_blocking(move || record::files::write_export(&path, &bytes))
+            .await
+            .map_err(|_| AppError::Internal("writing the export failed".to_owned()))??;
+        tracing::info!(file = ?file_name, rows, "trend exported");
+        Ok(ExportOutcome {
+            saved: true,
+            file_name,
+            rows,
+        })
+    }
+
     /// Stops the demo plant (if any) and the link.
     pub async fn shutdown(&self) {
         self.link.shutdown().await;
+        // What the last half second recorded reaches the disk.
+        let record = self.record.clone();
+        let _ = tokio::task::spawn_blocking(move || record.close()).await;
         let demo = self.current().demo.take();
         if let Some(demo) = demo {
             demo.stop().await;

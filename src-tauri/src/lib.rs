@@ -19,8 +19,10 @@ pub mod commands;
 pub mod demo;
 pub mod desk;
 pub mod error;
+pub mod export;
 pub mod logs;
 pub mod output;
+pub mod record;
 pub mod shell;
 pub mod updates;
 
@@ -71,6 +73,7 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, launch: Launch) -> Builder<R> {
     let shell = launch.desktop_shell;
     builder
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(updates::PendingUpdate::new(launch.update_endpoint.clone()))
         .invoke_handler(commands::handler())
@@ -102,15 +105,21 @@ fn setup<R: Runtime>(
         Some(dir) => dir.clone(),
         None => paths.app_config_dir()?,
     };
+    let data_dir = match &launch.data_dir {
+        Some(dir) => dir.clone(),
+        None => paths.app_data_dir()?,
+    };
     if let Some(guard) = logs::init(&log_dir) {
         app.manage(LogGuard(guard));
     }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Brewdeck starting");
     let service = app.config().identifier.clone();
-    let (desk, bridge) =
-        tauri::async_runtime::block_on(Desk::start(&launch, config_dir, log_dir, service))?;
+    let (desk, bridge) = tauri::async_runtime::block_on(Desk::start(
+        &launch, config_dir, data_dir, log_dir, service,
+    ))?;
     let demo = desk.is_demo();
     let link = desk.link.clone();
+    record::start(app, &desk);
     app.manage(desk);
     shell::show_title(app, demo);
     if launch.desktop_shell {

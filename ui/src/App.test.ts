@@ -14,6 +14,7 @@ import {
   PLANT_ALARM,
   PLANT_COMMAND,
   PLANT_READINGS,
+  RECORD_STATUS,
 } from "./lib/generated/station/events";
 import { FakeBackend, settle, until } from "./lib/testing/fake-backend";
 import {
@@ -28,6 +29,7 @@ import {
   alarm,
   command,
   deskSnapshot,
+  recordView,
 } from "./lib/testing/fixtures";
 
 let fake: FakeBackend | undefined;
@@ -400,5 +402,28 @@ describe("keyboard and theme", () => {
   test("the settings' theme is applied to <html>", async () => {
     await renderLoaded(deskSnapshot({ desk: { settings: { ...deskSnapshot().desk.settings, theme: "dark" } } }));
     expect(document.documentElement.dataset.theme).toBe("dark");
+  });
+});
+
+describe("the desk's record", () => {
+  test("a record that is not recording is told in a banner, kept current; its settings are in Settings", async () => {
+    fake = new FakeBackend(deskSnapshot());
+    fake.record = recordView({ health: "paused", reason: "the disk is full" });
+    render(App);
+    await until(() => screen.queryByTestId("record-notice") !== null, "the record notice");
+    expect(screen.getByTestId("record-notice").textContent).toBe(
+      "Not recording: the disk is full. The live view carries on; recording resumes by itself.",
+    );
+    await fake.emit(RECORD_STATUS, recordView());
+    expect(screen.queryByTestId("record-notice")).toBeNull();
+    expect(within(screen.getByTestId("record-settings")).getByTestId("record-size").textContent).toBe("12.5 MiB");
+  });
+
+  test("the sparklines are seeded from the record's last hour of every endpoint", async () => {
+    const { fake } = await renderLoaded(deskSnapshot());
+    await until(() => fake.callsOf("trend").length === 1, "the seeding");
+    const query = fake.callsOf("trend")[0]!.args.query as { endpointIds: EndpointId[]; maxPoints: number };
+    expect(query.endpointIds).toHaveLength(8);
+    expect(query.maxPoints).toBe(3600);
   });
 });

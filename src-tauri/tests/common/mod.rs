@@ -49,6 +49,9 @@ impl Dirs {
     pub fn logs(&self) -> PathBuf {
         self.root.path().join("logs")
     }
+    pub fn data(&self) -> PathBuf {
+        self.root.path().join("data")
+    }
 }
 
 pub fn launch(dirs: &Dirs, server: Option<&str>, env_token: Option<&str>) -> Launch {
@@ -59,6 +62,7 @@ pub fn launch(dirs: &Dirs, server: Option<&str>, env_token: Option<&str>) -> Lau
         desktop_shell: false,
         config_dir: Some(dirs.config()),
         log_dir: Some(dirs.logs()),
+        data_dir: Some(dirs.data()),
         // Nothing listens there: a check fails at once, whatever the network.
         update_endpoint: Some("https://127.0.0.1:9/latest.json".parse().unwrap()),
     }

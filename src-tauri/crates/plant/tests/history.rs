@@ -297,3 +297,43 @@ async fn history_survives_a_restart_with_a_data_dir() {
     );
     plant.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_week_recorded_before_a_restart_is_answered_per_minute() {
+    use brewdeck_store::{Location, Reading, Store, StoreConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = StoreConfig::plant(Location::File(dir.path().join("plant.sqlite3")));
+    config.fine_retention = std::time::Duration::from_secs(8 * 86_400);
+    let store = Store::open(config).unwrap().store;
+    let end = now_ms() - 10 * 60_000;
+    let week = 7 * 86_400_000;
+    store.writer().record(
+        "",
+        (0..7 * 24 * 60)
+            .map(|i| Reading {
+                endpoint: "1".into(),
+                t_ms: end - week + i * 60_000,
+                value: 60.0,
+            })
+            .collect(),
+    );
+    store.flush().unwrap();
+    drop(store);
+    let plant = plant_with(|c| c.data_dir = Some(dir.path().to_owned())).await;
+    let (mut c, _) = Client::level1(&plant).await;
+    // 4999 minutes: with the first bucket aligned on the minute, at most 5000 buckets.
+    let (from, to) = (end - week, end - week + 4999 * 60_000);
+    c.send(&query("old", vec![1.into()], from, to, Some(5000)))
+        .await;
+    let h = answer(&mut c, "old").await.unwrap();
+    assert_eq!(h.bucket_ms, 60_000);
+    assert!(
+        h.series[0].points.len() >= 4990,
+        "{} points",
+        h.series[0].points.len()
+    );
+    assert!(
+        h.series[0].points.iter().all(|p| p.n == 1),
+        "one reading a minute"
+    );
+}

@@ -71,6 +71,18 @@ pub fn at_start(
 }
 
 /// What the operator is told when the saved site CA file cannot be used.
+/// What the desk's record keeps readings under: `demo` for the embedded demo plant (whose
+/// loopback port changes every run, while its history stays), else the server's URL.
+pub fn record_source(server: Option<&ServerUrl>) -> String {
+    match server {
+        Some(s) => s.as_str().to_owned(),
+        None => DEMO_SOURCE.to_owned(),
+    }
+}
+
+/// The record's name for the demo plant.
+pub const DEMO_SOURCE: &str = "demo";
+
 pub fn unusable_site_ca(reason: impl Display) -> String {
     format!("The saved site CA file is not usable: {reason}")
 }

@@ -56,7 +56,8 @@ pub struct Point {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
     pub path: Option<PathBuf>,
-    /// On disk (database and WAL), or in memory.
+    /// On disk (database and WAL: the WAL holds up to a few MB written since the last
+    /// checkpoint, on top of what the size cap limits), or in memory.
     pub bytes: u64,
     pub fine_rows: u64,
     pub minute_rows: u64,

@@ -149,11 +149,11 @@ impl<'c> Sink<'c> {
         if fine_too && self.fine == Fine::EveryReading {
             self.raw.execute(params![self.id, t, v])?;
         }
-        for i in 0..3 {
+        for (i, width) in WIDTHS.iter().enumerate() {
             if i == 0 && !(fine_too && self.fine == Fine::PerSecond) {
                 continue;
             }
-            let b = bucket_start(t, WIDTHS[i]);
+            let b = bucket_start(t, *width);
             match &mut self.open[i] {
                 Some((held, acc)) if *held == b => acc.add(t, v),
                 _ => {
@@ -233,7 +233,7 @@ impl Wave {
         self.cos = c * self.step_cos - s * self.step_sin;
         self.sin = s * self.step_cos + c * self.step_sin;
         self.count += 1;
-        if self.count % 4096 == 0 {
+        if self.count.is_multiple_of(4096) {
             let norm = (self.cos * self.cos + self.sin * self.sin).sqrt();
             self.cos /= norm;
             self.sin /= norm;

@@ -23,7 +23,7 @@
 //! - `config`: [`StoreConfig`], [`Location`], [`Fine`], defaults for the plant and the desk.
 //! - `answer`: readings in, queries, answers, stats and status out.
 //! - `store`: [`Store::open`]: the lock file, a damaged file moved aside, the writer thread.
-//! - `schema`: the tables, [`MIGRATIONS`](schema) by `user_version`, opening connections.
+//! - `schema`: the tables, `MIGRATIONS` applied by `user_version`, opening connections.
 //! - `writer`: the [`Writer`] handle; `worker`: the writer thread, its batches and pauses.
 //! - `prune`: retention and the size cap.
 //! - `reader`: [`Reader`]: queries, gaps, stats; `plan`: choosing width and tier (pure).

@@ -53,22 +53,22 @@ pub(crate) struct Floors {
     pub hour: i64,
 }
 
-/// Where each tier begins: the fine tier never before the store was born; minute and hour
-/// tiers may hold imported buckets from before that (`earliest_ms`); none before what
-/// retention now allows, nor before where pruning (retention or the size cap) already cut
-/// (`pruned`: fine, minute, hour), so a longer retention set today claims nothing that was
-/// deleted yesterday.
+/// Where each tier begins. The fine tier: never before `fine_since` (the store's birth, or an
+/// earlier reading recorded into it). Minute and hour tiers: never before `coarse_since`,
+/// which imported buckets can lower further. Neither before what retention now allows, nor
+/// before where pruning (retention or the size cap) already cut (`pruned`: fine, minute,
+/// hour), so a longer retention set today claims nothing that was deleted yesterday.
 pub(crate) fn floors(
     now_ms: i64,
-    born_ms: i64,
-    earliest_ms: i64,
+    fine_since: i64,
+    coarse_since: i64,
     pruned: [i64; 3],
     retention: &Retention,
 ) -> Floors {
     let since = |d| now_ms.saturating_sub(millis(d));
-    let coarse = earliest_ms.min(born_ms);
+    let coarse = coarse_since.min(fine_since);
     Floors {
-        fine: born_ms.max(pruned[0]).max(since(retention.fine)),
+        fine: fine_since.max(pruned[0]).max(since(retention.fine)),
         minute: coarse.max(pruned[1]).max(since(retention.minute)),
         hour: retention
             .hour

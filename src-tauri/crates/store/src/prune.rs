@@ -41,7 +41,10 @@ pub(crate) fn prune(conn: &mut Connection, shared: &Shared, now_ms: i64) -> rusq
     let shrunk = cap(conn, shared, &ids, &tiers, retention.size_cap_bytes)?;
     let (pages, free) = page_counts(conn)?;
     if shrunk || free > pages / 4 {
-        conn.execute_batch("PRAGMA incremental_vacuum")?;
+        // Frees one page per step: `execute_batch` would step it only once.
+        let mut stmt = conn.prepare("PRAGMA incremental_vacuum")?;
+        let mut rows = stmt.query([])?;
+        while rows.next()?.is_some() {}
     }
     if shrunk {
         // The file's size is what an operator sees: give the WAL back too. Best effort: a

@@ -10,7 +10,10 @@ pub(crate) struct Shared {
     pub born_ms: i64,
     pub fine: Fine,
     retention: Mutex<Retention>,
-    /// The earliest bucket imported into the minute/hour tiers, or `born_ms`.
+    /// The earliest reading recorded, or `born_ms`: where the fine tier can begin.
+    pub recorded_from_ms: AtomicI64,
+    /// The earliest bucket written to the minute/hour tiers (recorded or imported), or
+    /// `born_ms`: those tiers may reach back before the store was born.
     pub earliest_ms: AtomicI64,
     /// Where pruning last cut each tier (fine, minute, hour).
     pub pruned_ms: [AtomicI64; 3],
@@ -23,6 +26,7 @@ impl Shared {
         born_ms: i64,
         fine: Fine,
         retention: Retention,
+        recorded_from_ms: i64,
         earliest_ms: i64,
         pruned_ms: [i64; 3],
     ) -> Shared {
@@ -30,6 +34,7 @@ impl Shared {
             born_ms,
             fine,
             retention: Mutex::new(retention),
+            recorded_from_ms: AtomicI64::new(recorded_from_ms),
             earliest_ms: AtomicI64::new(earliest_ms),
             pruned_ms: pruned_ms.map(AtomicI64::new),
             closed: AtomicBool::new(false),
@@ -54,7 +59,7 @@ impl Shared {
         let pruned = [0, 1, 2].map(|i| self.pruned_ms[i].load(Ordering::Relaxed));
         floors(
             now_ms,
-            self.born_ms,
+            self.recorded_from_ms.load(Ordering::Relaxed),
             self.earliest_ms.load(Ordering::Relaxed),
             pruned,
             &self.retention(),

@@ -61,7 +61,8 @@ impl Store {
             Err(e) => return Err(e),
         };
         let born_ms = meta_i64(&conn, "born_ms")?.unwrap_or_else(now_ms);
-        let earliest_ms = meta_i64(&conn, "earliest_ms")?.unwrap_or(born_ms);
+        let recorded_from_ms = meta_i64(&conn, "recorded_from_ms")?.unwrap_or(born_ms);
+        let earliest_ms = meta_i64(&conn, "earliest_ms")?.unwrap_or(recorded_from_ms);
         let mut pruned = [i64::MIN; 3];
         for (slot, key) in pruned.iter_mut().zip(PRUNED_KEYS) {
             *slot = meta_i64(&conn, key)?.unwrap_or(i64::MIN);
@@ -70,6 +71,7 @@ impl Store {
             born_ms,
             config.fine,
             Retention::of(&config),
+            recorded_from_ms,
             earliest_ms,
             pruned,
         ));
@@ -157,11 +159,13 @@ impl Store {
 
 impl Drop for Store {
     fn drop(&mut self) {
+        // Readers close first, so the writer's connection is the last and checkpoints the WAL
+        // away (and so an in-memory database is freed).
+        self.reader.close();
         let _ = self.writer.tx.send(Command::Shutdown);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-        self.reader.close();
     }
 }
 

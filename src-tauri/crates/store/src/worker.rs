@@ -82,6 +82,8 @@ struct Batch {
     readings: u64,
     /// Queue slots to give back once the batch is settled.
     queued: usize,
+    /// The earliest reading, so queries know how far back the tiers reach.
+    recorded_from: Option<i64>,
 }
 
 impl Batch {
@@ -163,7 +165,11 @@ impl Worker {
                     to_ms,
                 }) => self.batch.covers.push((source, from_ms, to_ms)),
                 Ok(Command::Flush(ack)) => {
-                    let _ = ack.send(self.flush());
+                    let result = self.flush();
+                    if result.is_err() {
+                        next_flush = Instant::now() + self.flush_every.max(PAUSED_RETRY);
+                    }
+                    let _ = ack.send(result);
                 }
                 Ok(Command::Prune(ack)) => {
                     let _ = self.flush();
@@ -212,6 +218,7 @@ impl Worker {
                 Fine::PerSecond => add(&mut self.batch.second, id, bucket_start(t, 1_000), t, v),
             }
             add(&mut self.batch.minute, id, bucket_start(t, MINUTE_MS), t, v);
+            self.batch.recorded_from = Some(self.batch.recorded_from.map_or(t, |e| e.min(t)));
             add(&mut self.batch.hour, id, bucket_start(t, HOUR_MS), t, v);
             self.batch.readings += 1;
         }
@@ -253,6 +260,9 @@ impl Worker {
             Ok(earliest) => {
                 self.written += batch.readings;
                 self.paused = None;
+                if let Some(t) = batch.recorded_from {
+                    self.shared.recorded_from_ms.fetch_min(t, Ordering::Relaxed);
+                }
                 if let Some(t) = earliest {
                     self.shared.earliest_ms.fetch_min(t, Ordering::Relaxed);
                 }
@@ -294,7 +304,8 @@ impl Worker {
         });
     }
 
-    /// One transaction for the whole batch. Returns the earliest imported bucket, if any.
+    /// One transaction for the whole batch. Returns the earliest time now in the minute and hour
+    /// tiers, if this batch lowered it.
     fn write(&mut self, batch: &Batch) -> rusqlite::Result<Option<i64>> {
         let tx = self
             .conn
@@ -321,7 +332,12 @@ impl Worker {
         merge_rows(&tx, Tier::Second, &batch.second)?;
         merge_rows(&tx, Tier::Minute, &batch.minute)?;
         merge_rows(&tx, Tier::Hour, &batch.hour)?;
-        let mut earliest: Option<i64> = None;
+        if let Some(t) = batch.recorded_from {
+            if t < self.shared.recorded_from_ms.load(Ordering::Relaxed) {
+                set_meta_i64(&tx, "recorded_from_ms", t)?;
+            }
+        }
+        let mut earliest: Option<i64> = batch.recorded_from;
         for (series, bucket_ms, points) in &batch.imports {
             if let Some(t) = import(&tx, *series, *bucket_ms, points)? {
                 earliest = Some(earliest.map_or(t, |e| e.min(t)));

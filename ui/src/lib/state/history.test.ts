@@ -96,3 +96,40 @@ describe("History", () => {
     expect(h.sparkPath(99, T0, 300_000, 100, 20, true)).toBe("");
   });
 });
+
+describe("History.seed (the record's last hour, at start)", () => {
+  test("fills in before the points held, with a gap where the record has none and where the app was closed", () => {
+    const h = new History();
+    // Live since T0 + 600 s (the snapshot's reading).
+    h.record([{ endpointId: 1, value: 50 }], T0 + 600_000);
+    const t = [T0, T0 + 1000, T0 + 2000, T0 + 10_000, T0 + 11_000];
+    const tick = h.tick;
+    h.seed(1, t, [1, 2, 3, 4, 5], 1000);
+    expect(h.tick).toBe(tick + 1);
+    const { t: ts, v } = h.points(1, T0);
+    expect(ts).toEqual([T0, T0 + 1000, T0 + 2000, T0 + 3000, T0 + 10_000, T0 + 11_000, T0 + 12_000, T0 + 600_000]);
+    expect(v.map((x) => (Number.isNaN(x) ? null : x))).toEqual([1, 2, 3, null, 4, 5, null, 50]);
+    // Live readings carry on after it.
+    h.record([{ endpointId: 1, value: 51 }], T0 + 601_000);
+    expect(h.points(1, T0 + 600_000).v).toEqual([50, 51]);
+  });
+
+  test("what is not older than the first point held is skipped; an unknown endpoint starts from the record", () => {
+    const h = new History();
+    h.record([{ endpointId: 1, value: 50 }], T0 + 2000);
+    h.seed(1, [T0, T0 + 1000, T0 + 2000, T0 + 3000], [1, 2, 3, 4], 1000);
+    expect(h.points(1, T0).v).toEqual([1, 2, 50]);
+    h.seed(2, [T0, T0 + 1000], [7, 8], 1000);
+    expect(h.points(2, T0).v).toEqual([7, 8]);
+  });
+
+  test("an hour of seconds fills the ring; past its capacity the oldest make way", () => {
+    const h = new History({ spanMs: 10_000 });
+    h.record([{ endpointId: 1, value: 99 }], T0 + 20_000);
+    const t = Array.from({ length: 20 }, (_, i) => T0 + i * 1000);
+    h.seed(1, t, t.map((_, i) => i), 1000);
+    const { v } = h.points(1, 0);
+    expect(v).toHaveLength(10);
+    expect(v.slice(-2)).toEqual([19, 99]);
+  });
+});

@@ -3,7 +3,7 @@ import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, describe, expect, test } from "vitest";
 import type { LinkEvent, LinkState } from "../generated/link";
 import type { Alarm, Endpoint } from "../generated/protocol";
-import type { DeskSnapshot, ReadingBatch } from "../generated/station";
+import type { DeskSnapshot, ReadingBatch, TrendAnswer, TrendQuery } from "../generated/station";
 import { DESK_RESYNC, DESK_STATUS, LINK_STATE, PLANT_ALARM, PLANT_READINGS } from "../generated/station/events";
 import { PlantView } from "./plant.svelte";
 
@@ -177,5 +177,63 @@ describe("PlantView history", () => {
 
     await emit(DESK_STATUS, { ...deskSnapshot(60, connected).desk, server: "wss://other.example/ws" });
     expect(plant.history.has(KETTLE.id)).toBe(false);
+  });
+});
+
+describe("PlantView seeds the sparklines from the record", () => {
+  test("once per snapshot: every endpoint of the catalog over the last hour, at most 50 per ask", async () => {
+    const catalog: Endpoint[] = Array.from({ length: 120 }, (_, i) => ({ ...KETTLE, id: `e${i}`, name: `E ${i}` }));
+    const snap = { ...deskSnapshot(60, { state: "connected", level: "level1", plant: null, since: "2025-01-01T10:00:00Z" }) };
+    snap.plant = { ...snap.plant, catalog, readings: [] };
+    const asked: TrendQuery[] = [];
+    mockIPC(
+      (cmd, args) => {
+        if (cmd === "snapshot") return structuredClone(snap);
+        if (cmd === "trend") {
+          const query = (args as { query: TrendQuery }).query;
+          asked.push(query);
+          return {
+            fromMs: query.fromMs,
+            toMs: query.toMs,
+            bucketMs: 1000,
+            series: query.endpointIds.map((id) => ({ endpointId: id, t: [query.toMs - 2000, query.toMs - 1000], min: [1, 2], max: [1, 2], last: [1, 2] })),
+            filling: false,
+          } satisfies TrendAnswer;
+        }
+        throw new Error(`unexpected command ${cmd}`);
+      },
+      { shouldMockEvents: true },
+    );
+    plant = new PlantView();
+    await plant.start();
+    await settle();
+    expect(asked.map((q) => q.endpointIds.length)).toEqual([50, 50, 20]);
+    expect(asked.flatMap((q) => q.endpointIds)).toEqual(catalog.map((e) => e.id));
+    for (const q of asked) {
+      expect(q.toMs - q.fromMs).toBe(3_600_000);
+      expect(q.maxPoints).toBe(3600);
+    }
+    expect(plant.history.points("e119", 0).v).toEqual([1, 2]);
+
+    // A reading does not seed again; a resync does.
+    await emit(PLANT_READINGS, { readings: [{ endpointId: "e1", value: 3, timestamp: "2025-01-01T10:00:02Z" }] } satisfies ReadingBatch);
+    await settle();
+    expect(asked).toHaveLength(3);
+    await emit(DESK_RESYNC, null);
+    await settle();
+    expect(asked).toHaveLength(6);
+  });
+
+  test("without a record (an older desk), the sparklines start from the live readings", async () => {
+    const snapshots = pendingSnapshots();
+    plant = new PlantView();
+    const started = plant.start();
+    await settle();
+    snapshots[0]!(deskSnapshot(60, { state: "connected", level: "level1", plant: null, since: "2025-01-01T10:00:00Z" }));
+    await started;
+    await settle();
+    expect(plant.loaded).toBe(true);
+    expect(plant.problem).toBeNull();
+    expect(plant.history.points(KETTLE.id, 0).v).toEqual([60]);
   });
 });

@@ -150,13 +150,17 @@ pub fn worth_asking(
         .is_some_and(|g| g.iter().any(|(a, b)| b - a >= SMALLEST_GAP_MS))
 }
 
-/// Splits a piece into requests the plant takes: at most 20 endpoints and 5000 minutes each.
+/// Splits a piece into requests the plant takes: at most 20 endpoints and 4999 minutes each
+/// (buckets are aligned on the minute, so a span may touch one more bucket than it has
+/// minutes, and the answer must still be per minute).
 fn requests(piece: &Piece) -> Vec<HistoryRequest> {
-    let span = MINUTE_MS * i64::from(HISTORY_MAX_POINTS);
+    let span = MINUTE_MS * (i64::from(HISTORY_MAX_POINTS) - 1);
     let mut out = Vec::new();
-    let mut from = piece.from_ms;
-    while from < piece.to_ms {
-        let to = (from + span).min(piece.to_ms);
+    // On whole minutes: the answer's buckets are then exactly the minutes asked.
+    let mut from = piece.from_ms.div_euclid(MINUTE_MS) * MINUTE_MS;
+    let end = (piece.to_ms + MINUTE_MS - 1).div_euclid(MINUTE_MS) * MINUTE_MS;
+    while from < end {
+        let to = (from + span).min(end);
         for group in piece.endpoints.chunks(HISTORY_MAX_ENDPOINTS) {
             let (Some(f), Some(t)) = (
                 Timestamp::from_unix_millis(from),
@@ -164,8 +168,8 @@ fn requests(piece: &Piece) -> Vec<HistoryRequest> {
             ) else {
                 continue;
             };
-            let minutes =
-                ((to - from + MINUTE_MS - 1) / MINUTE_MS).clamp(1, i64::from(HISTORY_MAX_POINTS));
+            let minutes = ((to - from + MINUTE_MS - 1) / MINUTE_MS + 1)
+                .clamp(1, i64::from(HISTORY_MAX_POINTS));
             out.push(HistoryRequest {
                 endpoint_ids: group.to_vec(),
                 from: f,
@@ -252,6 +256,13 @@ async fn fill(
                 return imported;
             };
             let bucket_ms = i64::try_from(answer.bucket_ms).unwrap_or(MINUTE_MS);
+            tracing::info!(
+                from = %answer.from,
+                to = %answer.to,
+                bucket_ms,
+                points = answer.series.iter().map(|s| s.points.len()).sum::<usize>(),
+                "history from the plant"
+            );
             for series in answer.series {
                 let points: Vec<Point> = series
                     .points
@@ -292,19 +303,23 @@ mod tests {
         let endpoints: Vec<EndpointId> = (0..45u64).map(Into::into).collect();
         let week = 7 * 86_400_000;
         let piece = Piece {
-            from_ms: 1_700_000_000_000,
-            to_ms: 1_700_000_000_000 + week,
+            from_ms: 1_699_999_980_000,
+            to_ms: 1_699_999_980_000 + week,
             endpoints,
             seen_as: vec!["s".into()],
         };
         let asked = requests(&piece);
-        // 7 days = 10 080 minutes: two spans of at most 5000 minutes... three, and 3 groups each.
+        // 7 days = 10 080 minutes: three spans of at most 4999 minutes, 3 groups each.
         assert_eq!(asked.len(), 3 * 3);
         for r in &asked {
             assert!(r.endpoint_ids.len() <= HISTORY_MAX_ENDPOINTS);
             let minutes = (r.to.unix_millis() - r.from.unix_millis()) / MINUTE_MS;
-            assert!(minutes <= i64::from(HISTORY_MAX_POINTS));
-            assert_eq!(r.max_points, Some(minutes as u32), "one point a minute");
+            assert!(minutes < i64::from(HISTORY_MAX_POINTS));
+            assert_eq!(
+                r.max_points,
+                Some(minutes as u32 + 1),
+                "a point a minute, aligned"
+            );
         }
         let covered: i64 = asked
             .iter()
@@ -312,5 +327,12 @@ mod tests {
             .map(|r| r.to.unix_millis() - r.from.unix_millis())
             .sum();
         assert_eq!(covered, week, "the spans cover the piece exactly");
+        assert!(
+            asked
+                .iter()
+                .all(|r| r.from.unix_millis() % MINUTE_MS == 0
+                    && r.to.unix_millis() % MINUTE_MS == 0),
+            "on whole minutes"
+        );
     }
 }

@@ -2,4 +2,27 @@
 import type { RecordHealth } from "./RecordHealth";
 import type { Retention } from "./Retention";
 
-export type RecordView = { health: RecordHealth, reason: string | null, path: string | null, bytes: number, retention: Retention, movedAside: string | null, written: number, dropped: number, oldestMs: number | null, };
+/**
+ * The desk's record, for the settings and the notices.
+ */
+export type RecordView = { health: RecordHealth, 
+/**
+ * Why it is paused or unavailable, in plain words.
+ */
+reason: string | null, 
+/**
+ * Where the record is kept (shown, never taken from the webview).
+ */
+path: string | null, bytes: number, retention: Retention, 
+/**
+ * A damaged record found at start was moved here and a new one begun.
+ */
+movedAside: string | null, 
+/**
+ * Readings kept, and readings lost (while paused, or past the queue).
+ */
+written: number, dropped: number, 
+/**
+ * Earliest time the record holds, Unix milliseconds.
+ */
+oldestMs: number | null, };

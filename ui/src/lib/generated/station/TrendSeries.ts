@@ -2,7 +2,11 @@
 import type { EndpointId } from "../protocol/EndpointId";
 
 /**
- * One endpoint's buckets, as columns, oldest first. A bucket with no reading is left out:
- * a jump in `t` larger than `bucketMs` is a gap.
+ * One endpoint's buckets as columns (what a chart takes), oldest first. A bucket with no
+ * reading is left out: a gap in `t` larger than `bucketMs` is a gap in the record.
  */
-export type TrendSeries = { endpointId: EndpointId, t: Array<number>, min: Array<number>, max: Array<number>, last: Array<number>, };
+export type TrendSeries = { endpointId: EndpointId, 
+/**
+ * Bucket starts, Unix milliseconds.
+ */
+t: Array<number>, min: Array<number>, max: Array<number>, last: Array<number>, };
