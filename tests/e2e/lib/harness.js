@@ -16,6 +16,8 @@ import { remote } from "webdriverio";
 export const APP = must("BREWDECK_APP");
 export const PLANT = must("BREWDECK_PLANT");
 export const CLI = process.env.BREWDECK_CLI || path.join(path.dirname(PLANT), "brewdeck-cli");
+/** Writes simulated days into a store file (brewdeck-store's bench tool). */
+export const STORE_FILL = process.env.BREWDECK_STORE_FILL || path.join(path.dirname(PLANT), "brewdeck-store-fill");
 export const ARTIFACTS = must("E2E_ARTIFACTS");
 export const NOTIFY_LOG = must("E2E_NOTIFY_LOG");
 const DRIVER = process.env.TAURI_DRIVER || "tauri-driver";
@@ -185,12 +187,13 @@ export function appRunning() {
 export class App {
   /**
    * Starts tauri-driver (with `env` for the app: it inherits the driver's environment) and a
-   * session on the app with `args`. Each session gets fresh config and data folders.
+   * session on the app with `args`. Sessions of one scenario share its config and data
+   * folders (a second session is the app restarted).
    */
-  static async start(dir, { args = [], token } = {}) {
+  static async start(dir, { args = [], token, env: extra = {} } = {}) {
     await waitFor("no app left from an earlier session (single instance)", () => !appRunning(), 20_000);
     const app = new App(dir);
-    const env = { ...process.env };
+    const env = { ...process.env, ...extra };
     delete env.BREWDECK_TOKEN;
     if (token) env.BREWDECK_TOKEN = token;
     env.XDG_CONFIG_HOME = path.join(dir, "config");

@@ -25,6 +25,8 @@ pub struct FillSpec {
     pub end_ms: i64,
     pub fine_retention: Duration,
     pub source: String,
+    /// The endpoints' names (ids as the plant sends them); empty: [`FillSpec::endpoint`]'s.
+    pub names: Vec<String>,
 }
 
 impl FillSpec {
@@ -41,7 +43,16 @@ impl FillSpec {
                 Fine::EveryReading => 2 * 3600,
             }),
             source: String::new(),
+            names: Vec::new(),
         }
+    }
+
+    /// The name of the `i`th endpoint filled.
+    pub fn name(&self, i: usize) -> String {
+        self.names
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| FillSpec::endpoint(i))
     }
 
     /// The name of endpoint `i`.
@@ -88,7 +99,7 @@ pub fn bulk_fill(path: &Path, spec: &FillSpec) -> Result<FillReport, StoreError>
         let id = i64::try_from(e).unwrap_or(i64::MAX) + 1;
         tx.execute(
             "INSERT INTO series(id, source, endpoint) VALUES (?1, ?2, ?3)",
-            params![id, spec.source, FillSpec::endpoint(e)],
+            params![id, spec.source, spec.name(e)],
         )?;
         let mut sink = Sink::new(&tx, spec.fine, id)?;
         let mut wave = Wave::new(e as u64, step);

@@ -150,34 +150,38 @@ pub fn worth_asking(
         .is_some_and(|g| g.iter().any(|(a, b)| b - a >= SMALLEST_GAP_MS))
 }
 
-/// Splits a piece into requests the plant takes: at most 20 endpoints and 4999 minutes each
-/// (buckets are aligned on the minute, so a span may touch one more bucket than it has
-/// minutes, and the answer must still be per minute).
+/// Points one answer may hold and still fit a client's frame (1 MiB) at per-minute
+/// resolution: a point is about 90 bytes of JSON. Past it the plant would answer coarser.
+const POINTS_PER_ANSWER: i64 = 8000;
+
+/// Splits a piece into requests the plant takes and answers per minute: at most 20 endpoints,
+/// 4999 minutes (buckets are aligned on the minute, so a span may touch one more bucket than
+/// it has minutes) and about 8000 points each.
 fn requests(piece: &Piece) -> Vec<HistoryRequest> {
-    let span = MINUTE_MS * (i64::from(HISTORY_MAX_POINTS) - 1);
     let mut out = Vec::new();
     // On whole minutes: the answer's buckets are then exactly the minutes asked.
-    let mut from = piece.from_ms.div_euclid(MINUTE_MS) * MINUTE_MS;
+    let start = piece.from_ms.div_euclid(MINUTE_MS) * MINUTE_MS;
     let end = (piece.to_ms + MINUTE_MS - 1).div_euclid(MINUTE_MS) * MINUTE_MS;
-    while from < end {
-        let to = (from + span).min(end);
-        for group in piece.endpoints.chunks(HISTORY_MAX_ENDPOINTS) {
-            let (Some(f), Some(t)) = (
+    for group in piece.endpoints.chunks(HISTORY_MAX_ENDPOINTS) {
+        let minutes_each =
+            (POINTS_PER_ANSWER / group.len() as i64).clamp(1, i64::from(HISTORY_MAX_POINTS) - 1);
+        let mut from = start;
+        while from < end {
+            let to = (from + minutes_each * MINUTE_MS).min(end);
+            if let (Some(f), Some(t)) = (
                 Timestamp::from_unix_millis(from),
                 Timestamp::from_unix_millis(to),
-            ) else {
-                continue;
-            };
-            let minutes = ((to - from + MINUTE_MS - 1) / MINUTE_MS + 1)
-                .clamp(1, i64::from(HISTORY_MAX_POINTS));
-            out.push(HistoryRequest {
-                endpoint_ids: group.to_vec(),
-                from: f,
-                to: t,
-                max_points: u32::try_from(minutes).ok(),
-            });
+            ) {
+                let minutes = (to - from + MINUTE_MS - 1) / MINUTE_MS + 1;
+                out.push(HistoryRequest {
+                    endpoint_ids: group.to_vec(),
+                    from: f,
+                    to: t,
+                    max_points: u32::try_from(minutes).ok(),
+                });
+            }
+            from = to;
         }
-        from = to;
     }
     out
 }
@@ -303,36 +307,39 @@ mod tests {
         let endpoints: Vec<EndpointId> = (0..45u64).map(Into::into).collect();
         let week = 7 * 86_400_000;
         let piece = Piece {
-            from_ms: 1_699_999_980_000,
-            to_ms: 1_699_999_980_000 + week,
+            from_ms: 1_699_999_980_123,
+            to_ms: 1_699_999_980_123 + week,
             endpoints,
             seen_as: vec!["s".into()],
         };
         let asked = requests(&piece);
-        // 7 days = 10 080 minutes: three spans of at most 4999 minutes, 3 groups each.
-        assert_eq!(asked.len(), 3 * 3);
+        let mut covered: HashMap<String, i64> = HashMap::new();
         for r in &asked {
             assert!(r.endpoint_ids.len() <= HISTORY_MAX_ENDPOINTS);
-            let minutes = (r.to.unix_millis() - r.from.unix_millis()) / MINUTE_MS;
-            assert!(minutes < i64::from(HISTORY_MAX_POINTS));
+            let (from, to) = (r.from.unix_millis(), r.to.unix_millis());
+            assert!(
+                from % MINUTE_MS == 0 && to % MINUTE_MS == 0,
+                "on whole minutes"
+            );
+            let minutes = (to - from) / MINUTE_MS;
             assert_eq!(
                 r.max_points,
                 Some(minutes as u32 + 1),
                 "a point a minute, aligned"
             );
+            assert!(
+                minutes * r.endpoint_ids.len() as i64 <= POINTS_PER_ANSWER,
+                "fits a frame"
+            );
+            for e in &r.endpoint_ids {
+                *covered.entry(e.to_string()).or_default() += to - from;
+            }
         }
-        let covered: i64 = asked
-            .iter()
-            .step_by(3)
-            .map(|r| r.to.unix_millis() - r.from.unix_millis())
-            .sum();
-        assert_eq!(covered, week, "the spans cover the piece exactly");
+        // Every endpoint's whole week, once, rounded out to whole minutes.
+        assert_eq!(covered.len(), 45);
         assert!(
-            asked
-                .iter()
-                .all(|r| r.from.unix_millis() % MINUTE_MS == 0
-                    && r.to.unix_millis() % MINUTE_MS == 0),
-            "on whole minutes"
+            covered.values().all(|&c| c == week + MINUTE_MS),
+            "{covered:?}"
         );
     }
 }

@@ -1,5 +1,7 @@
 //! Writes synthetic history into a new store file, for benchmarks:
-//! `brewdeck-store-fill --path FILE --endpoints 500 --days 30 --hz 1 [--fine desk|plant]`.
+//! `brewdeck-store-fill --path FILE --endpoints 500 --days 30 --hz 1 [--fine desk|plant]`;
+//! `--names 1,2,3` fills those endpoints (a plant's ids, so a plant or a desk serves them), and
+//! `--source` names the server a desk's record keeps them under (`demo` for the demo plant).
 
 use brewdeck_store::fill::{bulk_fill, FillSpec};
 use brewdeck_store::Fine;
@@ -28,6 +30,13 @@ struct Args {
     hz: f64,
     #[arg(long, value_enum, default_value_t = Kind::Desk)]
     fine: Kind,
+    /// Comma-separated endpoint names; their number replaces --endpoints.
+    #[arg(long, value_delimiter = ',')]
+    names: Vec<String>,
+    /// The source the readings are kept under (a desk's server URL, or `demo`); the plant's is
+    /// empty.
+    #[arg(long, default_value = "")]
+    source: String,
 }
 
 fn main() -> ExitCode {
@@ -40,7 +49,14 @@ fn main() -> ExitCode {
         Kind::Desk => Fine::PerSecond,
         Kind::Plant => Fine::EveryReading,
     };
-    let spec = FillSpec::new(fine, args.endpoints, args.days, args.hz);
+    let endpoints = if args.names.is_empty() {
+        args.endpoints
+    } else {
+        args.names.len()
+    };
+    let mut spec = FillSpec::new(fine, endpoints, args.days, args.hz);
+    spec.names = args.names.clone();
+    spec.source = args.source.clone();
     match bulk_fill(&args.path, &spec) {
         Ok(report) => {
             println!(
@@ -49,7 +65,7 @@ fn main() -> ExitCode {
                 report.readings,
                 report.seconds,
                 report.bytes,
-                report.bytes as f64 / (args.endpoints.max(1) as f64 * args.days)
+                report.bytes as f64 / (endpoints.max(1) as f64 * args.days)
             );
             ExitCode::SUCCESS
         }
