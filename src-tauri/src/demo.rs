@@ -30,7 +30,16 @@ impl DemoPlant {
         let mut config = PlantConfig::new(([127, 0, 0, 1], 0).into(), token.clone());
         config.name = "Demo brewery (simulated)".to_owned();
         config.data_dir = Some(data_dir.join(DEMO_DATA));
-        let plant = brewdeck_plant::start(config).await?;
+        let plant = match brewdeck_plant::start(config.clone()).await {
+            // A demo whose history cannot be kept (a read-only folder, a store from a newer
+            // Brewdeck) still runs, with its history in memory.
+            Err(brewdeck_plant::PlantError::DataDir { reason, .. }) => {
+                tracing::warn!(%reason, "the demo plant's history is kept in memory only");
+                config.data_dir = None;
+                brewdeck_plant::start(config).await?
+            }
+            started => started?,
+        };
         let url = ServerUrl::parse(&plant.ws_url(), false)?;
         tracing::info!(%url, "demo plant started");
         Ok(DemoPlant { plant, url, token })

@@ -380,8 +380,9 @@ impl Desk {
             .map_err(|_| AppError::Internal("reading the record failed".to_owned()))??;
         let (record, fills, s) = (self.record.clone(), self.fills.clone(), source.clone());
         let (from, to) = (query.from_ms, query.to_ms);
+        let wanted = query.endpoint_ids.clone();
         let worth = tokio::task::spawn_blocking(move || {
-            record::worth_asking(&record, &fills, &s, from, to)
+            record::worth_asking(&record, &fills, &s, from, to, &wanted)
         })
         .await
         .unwrap_or(false);
@@ -398,7 +399,7 @@ impl Desk {
                 self.link.clone(),
                 self.record.clone(),
                 self.fills.clone(),
-                source,
+                self.source.subscribe(),
                 from,
                 to,
                 query.endpoint_ids,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_dialog::DialogExt;
 
-/// The variable that skips the dialog (tests only).
+/// The variable that skips the dialog (tests only: debug builds; a release always asks).
 pub const EXPORT_DIR_VARIABLE: &str = "BREWDECK_EXPORT_DIR";
 
 /// Asks where to save `proposed` (a file name); `None` when the operator cancels.
@@ -18,6 +18,7 @@ pub async fn ask_path<R: Runtime>(
     kind: &str,
     extension: &str,
 ) -> Option<PathBuf> {
+    #[cfg(debug_assertions)]
     if let Some(dir) = std::env::var_os(EXPORT_DIR_VARIABLE) {
         return Some(PathBuf::from(dir).join(proposed));
     }

@@ -103,6 +103,70 @@ fn what_the_desk_receives_is_still_there_after_a_restart() {
     shut(t);
 }
 
+/// The plant's store with readings of its HLT temperature every `step_ms` over
+/// `[end - span, end)`, written as its historian would have, before the plant starts on it.
+fn plant_with_history(
+    dir: &std::path::Path,
+    span_ms: i64,
+    step_ms: i64,
+    end_ms: i64,
+) -> (brewdeck_plant::RunningPlant, String) {
+    let catalog = Brewery::new(&SimConfig {
+        seed: 1,
+        fermenters: 4,
+    })
+    .catalog()
+    .to_vec();
+    let temp = catalog
+        .iter()
+        .find(|e| e.name == "HLT temperature")
+        .unwrap()
+        .id
+        .to_string();
+    let mut config = StoreConfig::plant(Location::File(dir.join("plant.sqlite3")));
+    // Keep the raw readings: retention must not prune them before the other tiers have them.
+    config.fine_retention = Duration::from_secs(8 * 86_400);
+    let store = Store::open(config).unwrap().store;
+    let readings: Vec<Reading> = (0..span_ms / step_ms)
+        .map(|i| Reading {
+            endpoint: temp.clone(),
+            t_ms: end_ms - span_ms + i * step_ms,
+            value: 60.0 + (i % 60) as f64 / 10.0,
+        })
+        .collect();
+    store.writer().record("", readings);
+    store.flush().unwrap();
+    drop(store);
+    let mut c = plant_config();
+    c.data_dir = Some(dir.to_owned());
+    let plant = tauri::async_runtime::block_on(brewdeck_plant::start(c)).unwrap();
+    (plant, temp)
+}
+
+#[test]
+fn a_recent_stretch_the_desk_missed_is_filled_per_second() {
+    let plant_dir = tempfile::tempdir().unwrap();
+    // Every second of the last half hour but the last minute and a half.
+    let (plant, temp) = plant_with_history(plant_dir.path(), 30 * MINUTE, 1000, now_ms() - 90_000);
+    let dirs = Dirs::new();
+    let t = app(launch(&dirs, Some(&plant.ws_url()), Some(TOKEN)));
+    let _ = synced_endpoint(&t, "HLT temperature");
+    let temp = json!(temp);
+    let now = now_ms();
+    let mark = t.events.len();
+    let first = trend(&t, &temp, now - 15 * MINUTE, now, 500);
+    assert_eq!(first["filling"], true, "{first}");
+    t.events
+        .wait_for_after(mark, "the fill", |e| e.name == events::RECORD_FILLED);
+    let filled = trend(&t, &temp, now - 15 * MINUTE, now, 500);
+    // 15 minutes in 500 points: 2-second buckets, drawn from seconds fetched from the plant.
+    assert_eq!(filled["bucketMs"], 2000);
+    let n = points(&filled);
+    assert!(n >= 350, "{n} buckets of the last quarter hour");
+    shut(t);
+    drop(plant);
+}
+
 /// Seven days of per-minute readings of the plant's own endpoints, written to its store as
 /// its historian would have, before the plant starts on it.
 fn plant_with_a_week(dir: &std::path::Path) -> (brewdeck_plant::RunningPlant, String) {

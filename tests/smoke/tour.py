@@ -72,6 +72,9 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--flood", action="store_true", help="500 extra endpoints at 20 Hz")
     ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--history-days", type=float, default=0,
+                    help="simulated days of history in the plant's store first (brewdeck-store-fill "
+                         "beside the plant binary), and a picture of the trend tool over them")
     a = ap.parse_args()
     out = os.path.abspath(a.out)
     os.makedirs(out, exist_ok=True)
@@ -80,6 +83,16 @@ def main():
     with open(token_file, "w") as f:
         f.write(token)
     plant_args = [a.plant, "--listen", "127.0.0.1:0", "--token-file", token_file, "--admin"]
+    if a.history_days > 0:
+        data = os.path.join(out, "plant-data")
+        subprocess.run(["rm", "-rf", data], check=True)
+        os.makedirs(data)
+        fill = os.path.join(os.path.dirname(os.path.abspath(a.plant)), "brewdeck-store-fill")
+        # The simulated brewery's 31 endpoints (4 fermenters), one reading a minute.
+        ids = ",".join(str(i) for i in range(1, 32))
+        subprocess.run([fill, "--path", os.path.join(data, "plant.sqlite3"), "--fine", "plant",
+                        "--days", str(a.history_days), "--hz", str(1 / 60), "--names", ids], check=True)
+        plant_args += ["--data-dir", data]
     if a.flood:
         plant_args += ["--flood-endpoints", "500", "--flood-rate", "20"]
     plant = subprocess.Popen(plant_args, stdout=subprocess.PIPE, stderr=open(os.path.join(out, "plant.log"), "w"))
@@ -94,6 +107,23 @@ def main():
         wait_until("live values", lambda: page.text("[data-testid=tile-value]"))
         time.sleep(3)  # let the sparklines gather a few seconds of history for the picture
         page.screenshot(os.path.join(out, "normal.png"))
+
+        if a.history_days > 0:
+            page.click("[data-testid=tab-trends]")
+            page.click("[data-testid=trend-range-7d]")
+            # A second and third line: the first level and a fermenter in the picker.
+            picks = page.find_all("[data-testid=trend-pick]")
+            for i in (1, 12):
+                if i < len(picks):
+                    page.script("arguments[0].click()", picks[i])
+            wait_until("the week drawn", lambda: "points=" in (page.script(
+                "return document.querySelector('[data-testid=trend-stats]')?.textContent ?? ''") or "")
+                and int(page.script("return document.querySelector('[data-testid=trend-stats]').textContent")
+                        .split("points=")[1].split()[0]) > 300, 60)
+            time.sleep(1)
+            page.screenshot(os.path.join(out, "trend-week.png"))
+            figures["trend_stats"] = page.script("return document.querySelector('[data-testid=trend-stats]').textContent")
+            page.click("[data-testid=tab-alarms]")
 
         names = {"brewdeck", "WebKitWebProces", "WebKitNetworkPr"}
         t0, c0 = time.monotonic(), cpu_ticks(names)

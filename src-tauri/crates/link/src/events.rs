@@ -62,4 +62,9 @@ pub enum LinkEvent {
         code: Option<String>,
         message: String,
     },
+    /// The link now talks to another server: every event after this one is about it. (In the
+    /// stream, so a follower that keeps readings per server never files one under the other.)
+    ServerChanged {
+        server: String,
+    },
 }

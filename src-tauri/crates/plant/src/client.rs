@@ -265,6 +265,8 @@ impl Session {
                     tracing::info!(client = %self.client_id, silent_for = ?limits.silent_limit, "no frame from the client (not even a pong), dropping it");
                     break End::Silent;
                 }
+                // Before the live stream: a flood must not hold answers back.
+                Some(answer) = self.answers.recv() => self.out.push(answer),
                 event = self.stream.recv() => match event {
                     Ok(event) => {
                         if let Some(end) = self.drain(&mut sink, Some(event)).await {
@@ -274,7 +276,6 @@ impl Session {
                     Err(RecvError::Lagged(missed)) => break self.too_slow(missed),
                     Err(RecvError::Closed) => break End::Shutdown,
                 },
-                Some(answer) = self.answers.recv() => self.out.push(answer),
                 _ = ping.tick() => {
                     // A live client's socket answers with a pong, which resets `silence`.
                     let sending = sink.send(Message::Ping(Default::default()));

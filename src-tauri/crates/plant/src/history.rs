@@ -116,10 +116,11 @@ pub(crate) fn answer(reader: &Reader, q: &HistoryQuery) -> Result<Utf8Bytes, Ref
     };
     loop {
         let found = reader.query(&query).map_err(|e| {
+            // The store's own words stay in the server's log.
             tracing::warn!(error = %e, "a history query failed");
             refuse(
                 ErrorCode::BadRequest,
-                format!("history could not be read: {e}"),
+                "the plant's history could not be read now; try again",
             )
         })?;
         let history = ServerMessage::History(History {
@@ -148,7 +149,7 @@ pub(crate) fn answer(reader: &Reader, q: &HistoryQuery) -> Result<Utf8Bytes, Ref
                         .collect(),
                 })
                 .collect(),
-            complete: reader.born_ms() <= from_ms,
+            complete: reader.begins_ms() <= from_ms,
         });
         let size = encoded_len(&history);
         if size <= MAX_ANSWER_BYTES {

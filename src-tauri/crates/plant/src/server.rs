@@ -107,7 +107,11 @@ pub async fn start(config: PlantConfig) -> Result<RunningPlant, PlantError> {
         addr: config.listen,
         source,
     })?;
-    let historian = Historian::open(config.data_dir.as_deref())?;
+    // Opening may prune a large store: off the runtime's threads.
+    let data_dir = config.data_dir.clone();
+    let historian = tokio::task::spawn_blocking(move || Historian::open(data_dir.as_deref()))
+        .await
+        .map_err(|_| PlantError::Config("opening the history failed".into()))??;
     let (tx, _) = broadcast::channel(config.limits.stream_buffer);
     let mut state = PlantState::new(&config, tx);
     state.record_to(historian.writer.clone());
@@ -219,7 +223,8 @@ impl RunningPlant {
             }
         }
         // What the last steps recorded reaches the disk before the process may exit.
-        self.shared.historian.flush();
+        let shared = self.shared.clone();
+        let _ = tokio::task::spawn_blocking(move || shared.historian.flush()).await;
         tracing::info!(addr = %self.addr, "plant server stopped");
     }
 

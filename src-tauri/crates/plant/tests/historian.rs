@@ -157,7 +157,7 @@ async fn killed_with_sigkill_the_plant_loses_at_most_about_a_second() {
     let lost_ms = killed_at - last;
     // Flushed every 500 ms: about a second at most, with room for a loaded machine.
     assert!(
-        lost_ms <= 2_000,
+        lost_ms <= 3_000,
         "the last {lost_ms} ms before the kill were lost"
     );
 }

@@ -82,7 +82,7 @@ pub mod events {
     pub fn for_link_event(event: &brewdeck_link::LinkEvent) -> Option<&'static str> {
         use brewdeck_link::LinkEvent::*;
         match event {
-            Readings { .. } => None,
+            Readings { .. } | ServerChanged { .. } => None,
             Alarm { .. } => Some(PLANT_ALARM),
             Command { .. } => Some(PLANT_COMMAND),
             Synced { .. } | EventsMayBeMissing { .. } | ServerError { .. } => Some(PLANT_NOTICE),

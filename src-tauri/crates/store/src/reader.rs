@@ -105,9 +105,29 @@ impl Reader {
         })
     }
 
-    /// When this store's history begins.
+    /// When this store was made (or, for a filled one, where its fill began).
     pub fn born_ms(&self) -> i64 {
         self.inner.shared.born_ms
+    }
+
+    /// Where the history this store can answer begins: its earliest reading or imported
+    /// bucket (which may be older than the store), or, once retention or the size cap cut
+    /// its coarsest tier, that cut. A server's `complete` is `begins_ms() <= from`.
+    pub fn begins_ms(&self) -> i64 {
+        let shared = &self.inner.shared;
+        let first = shared
+            .born_ms
+            .min(
+                shared
+                    .recorded_from_ms
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            )
+            .min(
+                shared
+                    .earliest_ms
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            );
+        first.max(shared.pruned_ms[2].load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// Buckets of the asked endpoints over `[from_ms, to_ms)`; see [`crate::plan`] for how
@@ -193,6 +213,22 @@ impl Reader {
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(coverage::gaps(from_ms, to_ms, &covered))
+    }
+
+    /// The earliest time the store holds, in any tier: one index seek per series and tier,
+    /// cheap beside [`Reader::stats`].
+    pub fn oldest_ms(&self) -> Result<Option<i64>, StoreError> {
+        let conn = self.conn()?;
+        let fine = Tier::fine(self.inner.shared.fine);
+        let ids: Vec<i64> = conn
+            .prepare_cached("SELECT id FROM series")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(crate::prune::oldest(
+            &conn,
+            &ids,
+            &[fine, Tier::Minute, Tier::Hour],
+        )?)
     }
 
     /// Size and extent. Counting rows reads whole tables: a moment on a large store.

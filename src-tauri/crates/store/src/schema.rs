@@ -33,6 +33,9 @@ pub(crate) const MIGRATIONS: &[&str] = &["
         PRIMARY KEY(series, t)) WITHOUT ROWID;
     CREATE TABLE coverage(source TEXT NOT NULL, from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL);
     CREATE INDEX coverage_by_source ON coverage(source, from_ms);
+    -- Joining a new interval looks for those ending near its start: without this, every older
+    -- interval of the source is read, once a second.
+    CREATE INDEX coverage_by_end ON coverage(source, to_ms);
 "];
 
 /// The newest schema this build knows.

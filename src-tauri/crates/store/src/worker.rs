@@ -339,8 +339,17 @@ impl Worker {
         }
         let mut earliest: Option<i64> = batch.recorded_from;
         for (series, bucket_ms, points) in &batch.imports {
-            if let Some(t) = import(&tx, *series, *bucket_ms, points)? {
+            let seconds = self.shared.fine == Fine::PerSecond;
+            let (first, first_second) = import(&tx, *series, *bucket_ms, points, seconds)?;
+            if let Some(t) = first {
                 earliest = Some(earliest.map_or(t, |e| e.min(t)));
+            }
+            // Seconds fetched reach the fine tier: it now begins there for queries too.
+            if let Some(t) = first_second {
+                if t < self.shared.recorded_from_ms.load(Ordering::Relaxed) {
+                    set_meta_i64(&tx, "recorded_from_ms", t)?;
+                    self.shared.recorded_from_ms.fetch_min(t, Ordering::Relaxed);
+                }
             }
         }
         if let Some(t) = earliest {
@@ -421,13 +430,45 @@ fn merge_sql(tier: Tier) -> String {
 
 /// Imported buckets: folded to minutes (≤ 60 s) and inserted where the desk has no minute of
 /// its own, each inserted minute also merged into its hour; coarser buckets folded to hours
-/// and inserted where there is no hour yet. Returns the earliest bucket inserted.
+/// and inserted where there is no hour yet. Buckets of a second or less also go to the
+/// per-second tier (`seconds`, the desk's), where the desk has no second of its own, so a
+/// short trend over a recent gap draws them at its own resolution. Returns the earliest
+/// bucket inserted in the minute or hour tier, and the earliest second inserted.
 fn import(
     tx: &rusqlite::Transaction<'_>,
     series: i64,
     bucket_ms: i64,
     points: &[Point],
-) -> rusqlite::Result<Option<i64>> {
+    seconds: bool,
+) -> rusqlite::Result<(Option<i64>, Option<i64>)> {
+    let mut first_second = None;
+    if seconds && bucket_ms <= 1_000 {
+        let mut by_second: BTreeMap<i64, Acc> = BTreeMap::new();
+        for p in points {
+            if p.n == 0 || !(p.min.is_finite() && p.max.is_finite() && p.last.is_finite()) {
+                continue;
+            }
+            let acc = Acc::of_point(p);
+            by_second
+                .entry(bucket_start(p.t_ms, 1_000))
+                .and_modify(|a| a.merge(&acc))
+                .or_insert(acc);
+        }
+        let mut stmt = tx.prepare_cached(
+            "INSERT OR IGNORE INTO second(series, t, min, max, last, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for (t, acc) in by_second {
+            first_second.get_or_insert(t);
+            stmt.execute(params![
+                series,
+                t,
+                acc.stored_min(),
+                acc.stored_max(),
+                acc.last,
+                i64::try_from(acc.n).unwrap_or(i64::MAX)
+            ])?;
+        }
+    }
     let width = if bucket_ms <= MINUTE_MS {
         MINUTE_MS
     } else {
@@ -472,7 +513,7 @@ fn import(
         }
     }
     merge_rows(tx, Tier::Hour, &hours)?;
-    Ok(earliest)
+    Ok((earliest, first_second))
 }
 
 /// Records that `[from, to)` of `source` is covered, joined with its neighbours.

@@ -589,3 +589,35 @@ fn handles_cross_threads() {
     fn sendable<T: Send + 'static>() {}
     sendable::<Store>();
 }
+
+#[test]
+fn per_second_imports_reach_the_desks_per_second_tier_without_overwriting_it() {
+    let store = memory(Fine::PerSecond);
+    let b = base();
+    let (w, reader) = (store.writer(), store.reader());
+    // The desk saw its first second, then missed the next nine.
+    w.record("s", vec![r("x", b + 100, 1.0)]);
+    store.flush().unwrap();
+    let fetched: Vec<Point> = (0..10)
+        .map(|i| p(b + i * 1_000, 5.0, 6.0, 5.5, 4))
+        .collect();
+    w.import("s", "x", 1_000, fetched.clone());
+    w.import("s", "x", 1_000, fetched);
+    store.flush().unwrap();
+    let seconds = reader
+        .query(&query("s", "x", b, b + 10_000, 1_000))
+        .unwrap();
+    assert_eq!(seconds.bucket_ms, 1_000);
+    let got = points(&seconds);
+    assert_eq!(got.len(), 10, "{got:?}");
+    assert_eq!(
+        got[0],
+        (b, 1.0, 1.0, 1.0, 1),
+        "the second the desk saw is its own"
+    );
+    assert_eq!(
+        got[1],
+        (b + 1_000, 5.0, 6.0, 5.5, 4),
+        "imported twice, counted once"
+    );
+}

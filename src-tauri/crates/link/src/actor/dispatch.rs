@@ -180,6 +180,9 @@ impl Actor {
                         via: Delivery::Local,
                     });
                 }
+                self.emit(LinkEvent::ServerChanged {
+                    server: server.to_string(),
+                });
                 self.config.server = server;
                 self.tls = tls;
                 // Never offer one server's token to another: read the new profile's from the store.

@@ -77,7 +77,8 @@ pub struct DeskRecord {
 
 struct Inner {
     path: PathBuf,
-    store: Mutex<Option<Store>>,
+    /// Shared out of the lock, so nobody waits on the disk while holding it.
+    store: Mutex<Option<Arc<Store>>>,
     retention: Mutex<Retention>,
     moved_aside: Mutex<Option<PathBuf>>,
     /// Why it is not open, while it is not.
@@ -143,8 +144,10 @@ impl DeskRecord {
 
     /// Opens the store if it is not open; true when it is open afterwards.
     pub fn try_open(&self) -> bool {
-        let mut store = lock(&self.inner.store);
-        if store.is_some() {
+        // One opener at a time; the lock is not held while the file is opened.
+        static OPENING: Mutex<()> = Mutex::new(());
+        let _one = lock(&OPENING);
+        if lock(&self.inner.store).is_some() {
             return true;
         }
         if let Some(dir) = self.inner.path.parent() {
@@ -162,7 +165,6 @@ impl DeskRecord {
                 }
                 *unavailable = Some(reason);
                 drop(unavailable);
-                drop(store);
                 self.publish();
                 return false;
             }
@@ -172,15 +174,23 @@ impl DeskRecord {
             *lock(&self.inner.moved_aside) = Some(aside.clone());
         }
         tracing::info!(path = %self.inner.path.display(), "recording readings");
-        *store = Some(opened.store);
+        *lock(&self.inner.store) = Some(Arc::new(opened.store));
         *lock(&self.inner.unavailable) = None;
-        drop(store);
         self.publish();
         true
     }
 
+    fn store(&self) -> Option<Arc<Store>> {
+        lock(&self.inner.store).clone()
+    }
+
     fn status_rx(&self) -> Option<watch::Receiver<RecordStatus>> {
-        lock(&self.inner.store).as_ref().map(Store::status)
+        self.store().map(|s| s.status())
+    }
+
+    /// Whether it records now, and what it has kept and lost; `None` while not open.
+    pub fn status(&self) -> Option<RecordStatus> {
+        self.status_rx().map(|rx| rx.borrow().clone())
     }
 
     /// Keeps the record open and its health current: reopens it while it cannot be opened,
@@ -203,9 +213,10 @@ impl DeskRecord {
         }
     }
 
-    /// The health as the webview sees it, published only when it changes.
+    /// The health as the webview sees it, published only when it changes. Cheap: nothing is
+    /// read from the file (the writer publishes after every batch).
     fn publish(&self) {
-        let next = self.view();
+        let next = self.light_view();
         self.inner.view.send_if_modified(|now| {
             let changed = (now.health, &now.reason, &now.moved_aside)
                 != (next.health, &next.reason, &next.moved_aside);
@@ -219,52 +230,55 @@ impl DeskRecord {
         self.inner.view.subscribe()
     }
 
-    /// Where the record stands now, with its size (blocking: reads the file's size).
-    pub fn view(&self) -> RecordView {
+    /// Where the record stands, without reading the file.
+    fn light_view(&self) -> RecordView {
         let retention = *lock(&self.inner.retention);
-        let store = lock(&self.inner.store);
-        let (health, reason, written, dropped, oldest_ms) = match store.as_ref() {
-            Some(s) => {
-                let status = s.status().borrow().clone();
+        let (health, reason, written, dropped) = match self.status() {
+            Some(status) => {
                 let (health, reason) = plain(&status);
-                let oldest = s.reader().stats().ok().and_then(|st| st.oldest_ms);
-                (health, reason, status.written, status.dropped, oldest)
+                (health, reason, status.written, status.dropped)
             }
             None => (
                 RecordHealth::Unavailable,
                 lock(&self.inner.unavailable).clone(),
                 0,
                 0,
-                None,
             ),
         };
-        drop(store);
-        // The database and its write-ahead log: what the record takes on disk.
-        let bytes = [&self.inner.path, &wal(&self.inner.path)]
-            .iter()
-            .filter_map(|p| std::fs::metadata(p).ok())
-            .map(|m| m.len())
-            .sum();
         RecordView {
             health,
             reason,
             path: Some(self.inner.path.display().to_string()),
-            bytes,
+            bytes: 0,
             retention,
             moved_aside: lock(&self.inner.moved_aside)
                 .as_ref()
                 .map(|p| p.display().to_string()),
             written,
             dropped,
-            oldest_ms,
+            oldest_ms: None,
         }
+    }
+
+    /// Where the record stands now, with its size and oldest time (blocking: reads the
+    /// file's size and one index entry per endpoint).
+    pub fn view(&self) -> RecordView {
+        let mut view = self.light_view();
+        view.oldest_ms = self.reader().and_then(|r| r.oldest_ms().ok().flatten());
+        // The database and its write-ahead log: what the record takes on disk.
+        view.bytes = [&self.inner.path, &wal(&self.inner.path)]
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum();
+        view
     }
 
     /// Changes how long the record keeps what (checked first; nothing changes when refused).
     pub fn set_retention(&self, retention: Retention) -> Result<(), StationError> {
         retention.check()?;
         *lock(&self.inner.retention) = retention;
-        if let Some(store) = lock(&self.inner.store).as_ref() {
+        if let Some(store) = self.store() {
             let desk = StoreConfig::desk(Location::Memory);
             store.writer().set_retention(
                 desk.fine_retention,
@@ -278,11 +292,11 @@ impl DeskRecord {
     }
 
     pub fn writer(&self) -> Option<Writer> {
-        lock(&self.inner.store).as_ref().map(Store::writer)
+        lock(&self.inner.store).as_ref().map(|s| s.writer())
     }
 
     pub fn reader(&self) -> Option<Reader> {
-        lock(&self.inner.store).as_ref().map(Store::reader)
+        lock(&self.inner.store).as_ref().map(|s| s.reader())
     }
 
     /// Records readings of `source` (never blocks; nothing when the record is not open).
@@ -294,8 +308,7 @@ impl DeskRecord {
 
     /// Waits until everything sent to the record is written (blocking).
     pub fn flush(&self) -> Result<(), StationError> {
-        let store = lock(&self.inner.store);
-        match store.as_ref() {
+        match self.store() {
             Some(s) => s.flush().map_err(StationError::from),
             None => Ok(()),
         }
@@ -382,6 +395,13 @@ pub fn check(q: &TrendQuery) -> Result<(), StationError> {
     }
     if q.from_ms >= q.to_ms {
         return Err(bad("the range must begin before it ends".to_owned()));
+    }
+    // Times RFC 3339 can write (years 0 to 9999): nothing else is ever recorded, and the
+    // arithmetic on them cannot overflow.
+    if brewdeck_protocol::Timestamp::from_unix_millis(q.from_ms).is_none()
+        || brewdeck_protocol::Timestamp::from_unix_millis(q.to_ms).is_none()
+    {
+        return Err(bad("the range is outside the years 0 to 9999".to_owned()));
     }
     Ok(())
 }
