@@ -167,40 +167,9 @@ fn a_recent_stretch_the_desk_missed_is_filled_per_second() {
     drop(plant);
 }
 
-/// Seven days of per-minute readings of the plant's own endpoints, written to its store as
-/// its historian would have, before the plant starts on it.
+/// Seven days of per-minute readings, ending ten minutes ago.
 fn plant_with_a_week(dir: &std::path::Path) -> (brewdeck_plant::RunningPlant, String) {
-    let catalog = Brewery::new(&SimConfig {
-        seed: 1,
-        fermenters: 4,
-    })
-    .catalog()
-    .to_vec();
-    let temp = catalog
-        .iter()
-        .find(|e| e.name == "HLT temperature")
-        .unwrap()
-        .id
-        .to_string();
-    let mut config = StoreConfig::plant(Location::File(dir.join("plant.sqlite3")));
-    // Keep the raw week: retention must not prune it before the minute tier has it.
-    config.fine_retention = Duration::from_secs(8 * 86_400);
-    let store = Store::open(config).unwrap().store;
-    let end = now_ms() - 10 * MINUTE;
-    let readings: Vec<Reading> = (0..7 * 24 * 60)
-        .map(|i| Reading {
-            endpoint: temp.clone(),
-            t_ms: end - 7 * DAY + i * MINUTE,
-            value: 60.0 + (i % 60) as f64 / 10.0,
-        })
-        .collect();
-    store.writer().record("", readings);
-    store.flush().unwrap();
-    drop(store);
-    let mut c = plant_config();
-    c.data_dir = Some(dir.to_owned());
-    let plant = tauri::async_runtime::block_on(brewdeck_plant::start(c)).unwrap();
-    (plant, temp)
+    plant_with_history(dir, 7 * DAY, MINUTE, now_ms() - 10 * MINUTE)
 }
 
 #[test]

@@ -9,9 +9,13 @@
 //! - `history_ingest_per_s`: a plant with a store on disk floods 500 endpoints × 100 Hz
 //!   (50 000 readings/s) for 60 s while a client follows every one: readings stored per second
 //!   (counted in the store afterwards), and `history_fanout_per_s`, readings the client got.
-//! - `store_bytes_per_endpoint_day_1hz` / `_demo`: a desk's record per endpoint and day, over a
-//!   month of 1 Hz readings and of the demo plant's 4 Hz; `store_cap_days_demo`: how many days
-//!   of the demo plant the default size cap holds.
+//! - `store_bytes_per_endpoint_day_1hz`: a desk's record of a month of 1 Hz readings, per
+//!   endpoint and day (its 24 h of per-second buckets included).
+//! - The demo plant (31 endpoints at 4 Hz): a record of 2 days and one of 30; the difference is
+//!   what each further day costs (`store_bytes_per_endpoint_day_demo`, per-minute and per-hour
+//!   buckets), the rest is the fixed cost of the last 24 h per second (`store_fixed_demo_mb`).
+//!   `store_cap_days_demo`: days the default size cap holds, counting every day at per-minute
+//!   resolution (the record keeps per-minute buckets 35 days only: a lower bound).
 //!
 //! cargo bench -p brewdeck-station --bench history   (HISTORY_INGEST_S shortens the flood)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -194,14 +198,14 @@ fn desk_trends(bench: &Path) -> (f64, f64, u64) {
     (percentile(&times, 0.99), percentile(&times, 0.5), bytes)
 }
 
-/// A month of a desk's record of `endpoints` at `hz`: bytes per endpoint and day.
-fn bytes_per_endpoint_day(bench: &Path, name: &str, endpoints: usize, hz: f64) -> f64 {
+/// The file size of a desk's record of `days` of `endpoints` at `hz`.
+fn record_bytes(bench: &Path, name: &str, endpoints: usize, days: f64, hz: f64) -> f64 {
     let path = bench.join(name);
     let _ = std::fs::remove_file(&path);
-    filled(&path, Fine::PerSecond, endpoints, DAYS, hz, "bench");
+    filled(&path, Fine::PerSecond, endpoints, days, hz, "bench");
     let bytes = std::fs::metadata(&path).unwrap().len();
     let _ = std::fs::remove_file(&path);
-    bytes as f64 / (endpoints as f64 * DAYS)
+    bytes as f64
 }
 
 async fn ingest(seconds: u64) -> (f64, f64, u64) {
@@ -295,11 +299,17 @@ async fn main() {
         "desk_trend_30d: p99 {desk_p99:.1} ms, p50 {desk_p50:.1} ms ({:.0} MB record)",
         desk_bytes as f64 / 1e6
     );
-    let per_day_1hz = bytes_per_endpoint_day(&bench, "history-bytes-1hz.sqlite3", 100, 1.0);
+    let per_day_1hz =
+        record_bytes(&bench, "history-bytes-1hz.sqlite3", 100, DAYS, 1.0) / (100.0 * DAYS);
     // The demo plant: 31 endpoints, every value at 4 Hz.
-    let per_day_demo = bytes_per_endpoint_day(&bench, "history-bytes-demo.sqlite3", 31, 4.0);
-    let cap_days = (u64::from(DEFAULT_SIZE_CAP_MIB) << 20) as f64 / (per_day_demo * 31.0);
-    println!("store bytes per endpoint-day: {per_day_1hz:.0} at 1 Hz, {per_day_demo:.0} at the demo rate; the default cap holds {cap_days:.0} days of the demo plant");
+    let short = record_bytes(&bench, "history-bytes-demo-2d.sqlite3", 31, 2.0, 4.0);
+    let long = record_bytes(&bench, "history-bytes-demo-30d.sqlite3", 31, DAYS, 4.0);
+    let per_day = (long - short) / (DAYS - 2.0);
+    let fixed = short - 2.0 * per_day;
+    let per_day_demo = per_day / 31.0;
+    let cap = (u64::from(DEFAULT_SIZE_CAP_MIB) << 20) as f64;
+    let cap_days = (cap - fixed) / per_day;
+    println!("store bytes per endpoint-day: {per_day_1hz:.0} at 1 Hz; the demo plant: {per_day_demo:.0} a further day, {:.0} MB fixed (24 h per second); the default cap holds at least {cap_days:.0} days of it", fixed / 1e6);
     let (ingest_per_s, fanout_per_s, dropped) = ingest(seconds).await;
     println!("ingest: {ingest_per_s:.0} readings/s stored, {fanout_per_s:.0}/s to the client, {dropped} dropped");
 
@@ -315,6 +325,7 @@ async fn main() {
         "store_bytes_per_endpoint_day_1hz": per_day_1hz,
         "store_bytes_per_endpoint_day_demo": per_day_demo,
         "store_cap_days_demo": cap_days,
+        "store_fixed_demo_mb": fixed / 1e6,
     });
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(

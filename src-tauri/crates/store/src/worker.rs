@@ -443,17 +443,7 @@ fn import(
 ) -> rusqlite::Result<(Option<i64>, Option<i64>)> {
     let mut first_second = None;
     if seconds && bucket_ms <= 1_000 {
-        let mut by_second: BTreeMap<i64, Acc> = BTreeMap::new();
-        for p in points {
-            if p.n == 0 || !(p.min.is_finite() && p.max.is_finite() && p.last.is_finite()) {
-                continue;
-            }
-            let acc = Acc::of_point(p);
-            by_second
-                .entry(bucket_start(p.t_ms, 1_000))
-                .and_modify(|a| a.merge(&acc))
-                .or_insert(acc);
-        }
+        let by_second = fold_points(points, 1_000);
         let mut stmt = tx.prepare_cached(
             "INSERT OR IGNORE INTO second(series, t, min, max, last, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
@@ -474,17 +464,7 @@ fn import(
     } else {
         HOUR_MS
     };
-    let mut folded: BTreeMap<i64, Acc> = BTreeMap::new();
-    for p in points {
-        if p.n == 0 || !(p.min.is_finite() && p.max.is_finite() && p.last.is_finite()) {
-            continue;
-        }
-        let acc = Acc::of_point(p);
-        folded
-            .entry(bucket_start(p.t_ms, width))
-            .and_modify(|a| a.merge(&acc))
-            .or_insert(acc);
-    }
+    let folded = fold_points(points, width);
     let table = if width == MINUTE_MS { "minute" } else { "hour" };
     let mut stmt = tx.prepare_cached(&format!(
         "INSERT OR IGNORE INTO {table}(series, t, min, max, last, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
@@ -514,6 +494,23 @@ fn import(
     }
     merge_rows(tx, Tier::Hour, &hours)?;
     Ok((earliest, first_second))
+}
+
+/// Imported points folded into buckets of `width` (a point of no reading, or not finite,
+/// is left out).
+fn fold_points(points: &[Point], width: i64) -> BTreeMap<i64, Acc> {
+    let mut folded: BTreeMap<i64, Acc> = BTreeMap::new();
+    for p in points {
+        if p.n == 0 || !(p.min.is_finite() && p.max.is_finite() && p.last.is_finite()) {
+            continue;
+        }
+        let acc = Acc::of_point(p);
+        folded
+            .entry(bucket_start(p.t_ms, width))
+            .and_modify(|a| a.merge(&acc))
+            .or_insert(acc);
+    }
+    folded
 }
 
 /// Records that `[from, to)` of `source` is covered, joined with its neighbours.

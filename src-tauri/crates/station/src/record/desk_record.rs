@@ -10,7 +10,7 @@ use brewdeck_store::{
     Location, Query, Reader, Reading, RecordState, RecordStatus, Store, StoreConfig, Writer,
 };
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -86,6 +86,10 @@ struct Inner {
     view: watch::Sender<RecordView>,
     /// A fill from the plant is running (one at a time).
     pub(super) filling: AtomicBool,
+    /// Closed for good (the app is ending): never opened again.
+    closed: AtomicBool,
+    /// How often the health was worked out (a test checks it does not spin).
+    publishes: AtomicU64,
 }
 
 impl std::fmt::Debug for DeskRecord {
@@ -132,6 +136,8 @@ impl DeskRecord {
                 unavailable: Mutex::new(None),
                 view: watch::channel(empty).0,
                 filling: AtomicBool::new(false),
+                closed: AtomicBool::new(false),
+                publishes: AtomicU64::new(0),
             }),
         };
         record.try_open();
@@ -149,6 +155,9 @@ impl DeskRecord {
         let _one = lock(&OPENING);
         if lock(&self.inner.store).is_some() {
             return true;
+        }
+        if self.inner.closed.load(Ordering::Acquire) {
+            return false;
         }
         if let Some(dir) = self.inner.path.parent() {
             // A missing folder is made; one that cannot be is reported by the open below.
@@ -196,17 +205,28 @@ impl DeskRecord {
     /// Keeps the record open and its health current: reopens it while it cannot be opened,
     /// and publishes when writing pauses or resumes. Runs until the process ends.
     pub async fn upkeep(self) {
-        loop {
-            match self.status_rx() {
+        // One receiver for the store's life: a fresh one would see the current status as new
+        // and wake at once, forever.
+        let mut status: Option<watch::Receiver<RecordStatus>> = None;
+        while !self.inner.closed.load(Ordering::Acquire) {
+            match status.as_mut() {
                 None => {
+                    status = self.status_rx();
+                    if let Some(rx) = status.as_mut() {
+                        rx.borrow_and_update();
+                        continue;
+                    }
                     tokio::time::sleep(REOPEN_EVERY).await;
                     let me = self.clone();
                     let _ = tokio::task::spawn_blocking(move || me.try_open()).await;
                 }
-                Some(mut status) => {
-                    if status.changed().await.is_err() {
-                        return;
+                Some(rx) => {
+                    if rx.changed().await.is_err() {
+                        // The store was closed: open it again (or say why not).
+                        status = None;
+                        continue;
                     }
+                    rx.borrow_and_update();
                     self.publish();
                 }
             }
@@ -216,6 +236,7 @@ impl DeskRecord {
     /// The health as the webview sees it, published only when it changes. Cheap: nothing is
     /// read from the file (the writer publishes after every batch).
     fn publish(&self) {
+        self.inner.publishes.fetch_add(1, Ordering::Relaxed);
         let next = self.light_view();
         self.inner.view.send_if_modified(|now| {
             let changed = (now.health, &now.reason, &now.moved_aside)
@@ -366,8 +387,10 @@ impl DeskRecord {
         &self.inner.filling
     }
 
-    /// Drops the store (closing its file), as at exit; for tests of reopening.
+    /// Closes the record for good (at exit): what was sent is written, the file and its lock
+    /// are let go, and nothing opens it again.
     pub fn close(&self) {
+        self.inner.closed.store(true, Ordering::Release);
         let store = lock(&self.inner.store).take();
         drop(store);
     }
@@ -404,4 +427,39 @@ pub fn check(q: &TrendQuery) -> Result<(), StationError> {
         return Err(bad("the range is outside the years 0 to 9999".to_owned()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn upkeep_works_once_per_change_and_ends_when_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = DeskRecord::open(dir.path(), Retention::default());
+        let upkeep = tokio::spawn(record.clone().upkeep());
+        for i in 0..3 {
+            record.record(
+                "s",
+                vec![Reading {
+                    endpoint: "x".into(),
+                    t_ms: 1_764_547_200_000 + i,
+                    value: 1.0,
+                }],
+            );
+            record.flush().unwrap();
+        }
+        // Idle now: a loop that woke on nothing would count thousands here. (An absence is
+        // asserted over a bounded wait.)
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let publishes = record.inner.publishes.load(Ordering::Relaxed);
+        assert!(publishes <= 12, "{publishes} publishes for three batches");
+        record.close();
+        tokio::time::timeout(Duration::from_secs(20), upkeep)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!record.try_open(), "closed for good");
+    }
 }
