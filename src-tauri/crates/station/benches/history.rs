@@ -55,6 +55,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// Opens a store once and prunes it to its retention, so a reused file is measured in its
+/// steady state (a store opened after a while away first deletes what expired meanwhile).
+fn pruned(config: StoreConfig) {
+    let store = Store::open(config).unwrap().store;
+    store.prune().unwrap();
+}
+
 /// A filled store at `path`, made once: (seconds filling took, or 0 when reused).
 fn filled(path: &Path, fine: Fine, endpoints: usize, days: f64, hz: f64, source: &str) -> f64 {
     if path.exists() {
@@ -125,6 +132,9 @@ async fn plant_queries(bench: &Path) -> (f64, f64, f64) {
         1.0,
         "",
     );
+    pruned(StoreConfig::plant(Location::File(
+        dir.join("plant.sqlite3"),
+    )));
     let plant = start(plant_config(&dir)).await.unwrap();
     let mut ws = client(&plant.ws_url()).await;
     let mut times = Vec::new();
@@ -171,6 +181,9 @@ fn desk_trends(bench: &Path) -> (f64, f64, u64) {
         1.0,
         "bench",
     );
+    let mut config = StoreConfig::desk(Location::File(dir.join("brewdeck.sqlite3")));
+    config.size_cap_bytes = 64 << 30;
+    pruned(config);
     let record = DeskRecord::open(
         &dir,
         Retention {
