@@ -559,8 +559,17 @@ fn naive_minutes(readings: &[Reading]) -> Vec<(i64, f64, f64, f64, u64)> {
         .collect()
 }
 
+/// 48 cases a run; `PROPTEST_CASES` asks for more (proptest prints a failing case's seed and
+/// keeps it in `proptest-regressions/`).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(48)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn minute_answers_match_a_naive_aggregation(
