@@ -7,7 +7,7 @@ use crate::cli::Launch;
 use crate::demo::DemoPlant;
 use crate::error::AppError;
 use brewdeck_link::{CommandDraft, CommandView, Destination, Link, LinkConfig, ServerUrl};
-use brewdeck_protocol::{AlarmId, EndpointId, Token};
+use brewdeck_protocol::{AlarmId, EndpointId, Token, FEATURE_HISTORY};
 use brewdeck_station::bridge::Bridge;
 use brewdeck_station::keychain::KeychainEntry;
 use brewdeck_station::record::view::{
@@ -387,14 +387,12 @@ impl Desk {
         .await
         .unwrap_or(false);
         if worth && self.link.state().is_connected() {
-            let catalog = self
-                .link
-                .snapshot()
-                .await?
-                .catalog
-                .into_iter()
-                .map(|e| e.id)
-                .collect();
+            let plant = self.link.snapshot().await?;
+            // A server that does not list `history` is never asked (a level-0 one included).
+            if !plant.features.iter().any(|f| f == FEATURE_HISTORY) {
+                return Ok(answer);
+            }
+            let catalog = plant.catalog.into_iter().map(|e| e.id).collect();
             answer.filling = record::start_fill(
                 self.link.clone(),
                 self.record.clone(),

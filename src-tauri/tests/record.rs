@@ -335,3 +335,50 @@ fn an_unusable_record_folder_is_said_the_link_carries_on_and_recording_starts_wh
     assert_eq!(kept["retention"]["minuteDays"], 90);
     shut(t);
 }
+
+/// A level-0 server (no `hello`, no history): `connected`, then a reading of endpoint 7
+/// every 20 ms, whatever it is asked.
+fn level0_server() -> String {
+    use futures_util::SinkExt;
+    let listener =
+        tauri::async_runtime::block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    tauri::async_runtime::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tauri::async_runtime::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
+                let hello = r#"{"type":"connected","clientId":"legacy-1"}"#;
+                if ws.send(hello.into()).await.is_err() {
+                    return;
+                }
+                for i in 0u64.. {
+                    let t = Timestamp::now();
+                    let m = json!({"type":"telemetry","endpointId":7,"value":20.0 + (i % 10) as f64,"timestamp":t.to_string()});
+                    if ws.send(m.to_string().into()).await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            });
+        }
+    });
+    format!("ws://{addr}/ws")
+}
+
+#[test]
+fn a_level0_servers_readings_are_recorded_and_never_asked_of_it() {
+    let url = level0_server();
+    let dirs = Dirs::new();
+    let t = app(launch(&dirs, Some(&url), Some(TOKEN)));
+    t.wait_connected();
+    let endpoint = json!(7);
+    let answer = recorded(&t, &endpoint, 3);
+    assert_eq!(answer["bucketMs"], 1000);
+    let now = now_ms();
+    // A day it never saw: a level-0 server has no history to ask.
+    let day = trend(&t, &endpoint, now - DAY, now, 1000);
+    assert_eq!(day["filling"], false, "{day}");
+    shut(t);
+}

@@ -99,6 +99,9 @@ pub struct PlantSnapshot {
     /// server, so the operator can see it.
     pub missed_events: Option<MissedEvents>,
     pub counters: LinkCounters,
+    /// The optional level-1 features the server listed (`history`, ...): the desk asks only
+    /// for those.
+    pub features: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -112,6 +115,8 @@ pub(crate) struct PlantModel {
     pub seqs: SeqWindow,
     pub missed: Option<MissedEvents>,
     pub counters: LinkCounters,
+    /// What the server listed in `connected.features`, on the current connection.
+    pub features: Vec<String>,
 }
 
 impl PlantModel {
@@ -123,6 +128,7 @@ impl PlantModel {
             readings: HashMap::new(),
             alarms: BTreeMap::new(),
             commands: CommandBook::new(command_history),
+            features: Vec::new(),
             seqs: SeqWindow::default(),
             missed: None,
             counters: LinkCounters::default(),
@@ -303,6 +309,7 @@ impl PlantModel {
             last_seq: self.seqs.floor(),
             missed_events: self.missed,
             counters: self.counters,
+            features: self.features.clone(),
         }
     }
 }

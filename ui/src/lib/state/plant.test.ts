@@ -43,6 +43,7 @@ function deskSnapshot(temperature: number, link: LinkState, alarms: Alarm[] = []
       lastSeq: 10,
       missedEvents: null,
       counters: { badFrames: 0, oversizedFrames: 0, unknownMessages: 0, duplicates: 0, serverErrors: 0, connections: 1 },
+      features: ["history"],
     },
     desk: {
       demo: true,

@@ -165,6 +165,7 @@ export function deskSnapshot(options: SnapshotOptions = {}): DeskSnapshot {
       lastSeq: 10,
       missedEvents: null,
       counters: { badFrames: 0, oversizedFrames: 0, unknownMessages: 0, duplicates: 0, serverErrors: 0, connections: 1 },
+      features: ["history"],
     },
     desk: deskStatus(options.desk),
   };

@@ -96,10 +96,12 @@ impl Actor {
                     .as_ref()
                     .is_some_and(|p| p.iter().any(|p| p == PROTOCOL_V1));
                 s.features = c.features.clone().unwrap_or_default();
+                self.model.features = s.features.clone();
                 return self.greeted(s, level1, c.plant.clone(), c.last_seq).await;
             }
             // A server that skips `connected` is an old one: level 0.
             tracing::warn!("the server sent no `connected` first: treating it as level 0");
+            self.model.features.clear();
             self.greeted(s, false, None, None).await?;
         }
         let seq = match &message {

@@ -33,4 +33,9 @@ subscriptions: Array<EndpointId>, lastSeq: number | null,
  * Set when a resume could not replay everything; kept until the link moves to another
  * server, so the operator can see it.
  */
-missedEvents: MissedEvents | null, counters: LinkCounters, };
+missedEvents: MissedEvents | null, counters: LinkCounters, 
+/**
+ * The optional level-1 features the server listed (`history`, ...): the desk asks only
+ * for those.
+ */
+features: Array<string>, };
