@@ -69,6 +69,23 @@ impl Acc {
     pub(crate) fn stored_max(&self) -> Option<f64> {
         (self.max != self.last).then_some(self.max)
     }
+
+    /// The bucket as a row's parameters: `(series, t, min, max, last, n)`, in that order in
+    /// every bucket table's statements.
+    pub(crate) fn row(
+        &self,
+        series: i64,
+        t: i64,
+    ) -> (i64, i64, Option<f64>, Option<f64>, f64, i64) {
+        (
+            series,
+            t,
+            self.stored_min(),
+            self.stored_max(),
+            self.last,
+            i64::try_from(self.n).unwrap_or(i64::MAX),
+        )
+    }
 }
 
 /// Folds rows (or readings) ordered by time into epoch-aligned buckets of `width`, oldest

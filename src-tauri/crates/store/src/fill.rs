@@ -183,14 +183,7 @@ impl<'c> Sink<'c> {
                 1 => &mut self.minute,
                 _ => &mut self.hour,
             };
-            stmt.execute(params![
-                self.id,
-                b,
-                acc.stored_min(),
-                acc.stored_max(),
-                acc.last,
-                i64::try_from(acc.n).unwrap_or(i64::MAX)
-            ])?;
+            stmt.execute(acc.row(self.id, b))?;
         }
         Ok(())
     }

@@ -404,14 +404,7 @@ fn merge_rows(
     let mut stmt = tx.prepare_cached(&merge_sql(tier))?;
     for key in keys {
         let acc = &rows[key];
-        stmt.execute(params![
-            key.0,
-            key.1,
-            acc.stored_min(),
-            acc.stored_max(),
-            acc.last,
-            i64::try_from(acc.n).unwrap_or(i64::MAX)
-        ])?;
+        stmt.execute(acc.row(key.0, key.1))?;
     }
     Ok(())
 }
@@ -444,19 +437,10 @@ fn import(
     let mut first_second = None;
     if seconds && bucket_ms <= 1_000 {
         let by_second = fold_points(points, 1_000);
-        let mut stmt = tx.prepare_cached(
-            "INSERT OR IGNORE INTO second(series, t, min, max, last, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
+        let mut stmt = tx.prepare_cached(&insert_new_sql(Tier::Second))?;
         for (t, acc) in by_second {
             first_second.get_or_insert(t);
-            stmt.execute(params![
-                series,
-                t,
-                acc.stored_min(),
-                acc.stored_max(),
-                acc.last,
-                i64::try_from(acc.n).unwrap_or(i64::MAX)
-            ])?;
+            stmt.execute(acc.row(series, t))?;
         }
     }
     let width = if bucket_ms <= MINUTE_MS {
@@ -465,21 +449,16 @@ fn import(
         HOUR_MS
     };
     let folded = fold_points(points, width);
-    let table = if width == MINUTE_MS { "minute" } else { "hour" };
-    let mut stmt = tx.prepare_cached(&format!(
-        "INSERT OR IGNORE INTO {table}(series, t, min, max, last, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-    ))?;
+    let tier = if width == MINUTE_MS {
+        Tier::Minute
+    } else {
+        Tier::Hour
+    };
+    let mut stmt = tx.prepare_cached(&insert_new_sql(tier))?;
     let mut hours: HashMap<(i64, i64), Acc> = HashMap::new();
     let mut earliest = None;
     for (t, acc) in folded {
-        let inserted = stmt.execute(params![
-            series,
-            t,
-            acc.stored_min(),
-            acc.stored_max(),
-            acc.last,
-            i64::try_from(acc.n).unwrap_or(i64::MAX)
-        ])?;
+        let inserted = stmt.execute(acc.row(series, t))?;
         if inserted == 0 {
             continue;
         }
@@ -494,6 +473,14 @@ fn import(
     }
     merge_rows(tx, Tier::Hour, &hours)?;
     Ok((earliest, first_second))
+}
+
+/// Inserts a bucket where the tier has none yet: an import never overwrites what was seen.
+fn insert_new_sql(tier: Tier) -> String {
+    format!(
+        "INSERT OR IGNORE INTO {}(series, t, min, max, last, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        tier.table()
+    )
 }
 
 /// Imported points folded into buckets of `width` (a point of no reading, or not finite,
