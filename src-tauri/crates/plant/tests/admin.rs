@@ -6,7 +6,7 @@ mod common;
 use brewdeck_protocol::{ServerMessage, Token};
 use common::*;
 use std::process::Stdio;
-use tokio::io::{AsyncBufReadExt, BufReader};
+
 use tokio::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_brewdeck-plant");
@@ -190,11 +190,7 @@ async fn plant_with_admin_token_file(
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(WAIT, stdout.next_line())
-        .await
-        .unwrap()
-        .unwrap();
+    let (line, _stdout) = first_line(&mut child).await;
     if let Some(addr) = line {
         return (dir, Ok((child, addr)));
     }

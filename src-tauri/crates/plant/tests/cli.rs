@@ -6,7 +6,7 @@ mod common;
 use brewdeck_protocol::ServerMessage;
 use common::*;
 use std::process::Stdio;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
@@ -41,12 +41,8 @@ async fn serves_on_the_printed_address_and_stops_gracefully_on_sigterm() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = tokio::time::timeout(WAIT, stdout.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let (addr, _stdout) = first_line(&mut child).await;
+    let addr = addr.expect("the plant printed its address");
     let url = format!("ws://{addr}/ws");
 
     assert!(try_connect(&url, Some("not-it")).await.is_err());

@@ -8,12 +8,14 @@ use brewdeck_protocol::*;
 use common::*;
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStderr, Command};
+use tokio::process::{Child, ChildStderr, ChildStdout, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_brewdeck-plant");
 
 struct Running {
     child: Child,
+    /// Kept open while the plant runs (it writes nothing more to it).
+    _stdout: Lines<BufReader<ChildStdout>>,
     url: String,
     stderr: Lines<BufReader<ChildStderr>>,
 }
@@ -43,17 +45,12 @@ async fn start(
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = tokio::time::timeout(WAIT, stdout.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    // Keep stdout open (the plant writes nothing more to it).
-    std::mem::forget(stdout);
+    let (addr, stdout) = first_line(&mut child).await;
+    let addr = addr.expect("the plant printed its address");
     let stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     Running {
         child,
+        _stdout: stdout,
         url: format!("ws://{addr}/ws"),
         stderr,
     }

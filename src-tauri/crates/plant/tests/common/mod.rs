@@ -261,3 +261,20 @@ pub fn find<'a>(snapshot: &'a Snapshot, name: &str) -> &'a Endpoint {
 /// The first transfer line's pump and valve, as the simulator names them.
 pub const XFER1_PUMP: &str = "HLT → mash tun pump";
 pub const XFER1_VALVE: &str = "HLT → mash tun valve";
+
+/// The first line a started `brewdeck-plant` prints (its address), or `None` when it exited
+/// first; and its stdout, to keep open while it runs.
+pub async fn first_line(
+    child: &mut tokio::process::Child,
+) -> (
+    Option<String>,
+    tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+) {
+    use tokio::io::AsyncBufReadExt;
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(WAIT, stdout.next_line())
+        .await
+        .unwrap()
+        .unwrap();
+    (line, stdout)
+}
