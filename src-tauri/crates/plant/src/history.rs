@@ -2,7 +2,7 @@
 //! one frame, or refused with an `error` that carries the query's `requestId`.
 
 use crate::historian::SOURCE;
-use crate::wire::{encoded_len, text};
+use crate::wire::text;
 use axum::extract::ws::Utf8Bytes;
 use brewdeck_protocol::{
     ErrorCode, History, HistoryPoint, HistoryQuery, HistorySeries, ServerError, ServerMessage,
@@ -151,9 +151,11 @@ pub(crate) fn answer(reader: &Reader, q: &HistoryQuery) -> Result<Utf8Bytes, Ref
                 .collect(),
             complete: reader.begins_ms() <= from_ms,
         });
-        let size = encoded_len(&history);
+        // Encoded once: the frame that fits is the one sent.
+        let frame = text(&history);
+        let size = frame.len();
         if size <= MAX_ANSWER_BYTES {
-            return Ok(text(&history));
+            return Ok(frame);
         }
         // Coarser by at least the factor it is over, then the next width of the ladder.
         let wanted = found
