@@ -373,19 +373,20 @@ impl Desk {
         query: TrendQuery,
         filled: impl FnOnce() + Send + 'static,
     ) -> Result<TrendAnswer, AppError> {
-        let source = self.source.borrow().clone();
-        let (record, q, s) = (self.record.clone(), query.clone(), source.clone());
-        let mut answer = tokio::task::spawn_blocking(move || record.trend(&s, &q))
-            .await
-            .map_err(|_| AppError::Internal("reading the record failed".to_owned()))??;
-        let (record, fills, s) = (self.record.clone(), self.fills.clone(), source.clone());
-        let (from, to) = (query.from_ms, query.to_ms);
-        let wanted = query.endpoint_ids.clone();
-        let worth = tokio::task::spawn_blocking(move || {
-            record::worth_asking(&record, &fills, &s, from, to, &wanted)
+        // One trip off the runtime per trend (live trends ask every second): the answer, and
+        // whether part of the range is worth asking of the plant.
+        let (record, fills, q) = (self.record.clone(), self.fills.clone(), query.clone());
+        let s = self.source.borrow().clone();
+        let (answer, worth) = tokio::task::spawn_blocking(move || {
+            let answer = record.trend(&s, &q)?;
+            let worth =
+                record::worth_asking(&record, &fills, &s, q.from_ms, q.to_ms, &q.endpoint_ids);
+            Ok::<_, AppError>((answer, worth))
         })
         .await
-        .unwrap_or(false);
+        .map_err(|_| AppError::Internal("reading the record failed".to_owned()))??;
+        let mut answer = answer;
+        let (from, to) = (query.from_ms, query.to_ms);
         if worth && self.link.state().is_connected() {
             let plant = self.link.snapshot().await?;
             // A server that does not list `history` is never asked (a level-0 one included).
