@@ -122,3 +122,49 @@ async fn not_connected_is_said_at_once() {
     let (link, _store) = link_with(link_config("ws://127.0.0.1:9/ws"), "t");
     assert_eq!(link.history(request()).await, Err(LinkError::NotConnected));
 }
+
+/// A caller that asks as soon as the state says `Connected` (the snapshot not yet in) is
+/// answered once the session is ready, not told `NotConnected`: the desk's first trend does
+/// exactly that.
+#[tokio::test]
+async fn a_query_asked_while_the_session_syncs_goes_out_once_it_is_ready() {
+    let (go_tx, go) = tokio::sync::oneshot::channel::<()>();
+    let go = std::sync::Mutex::new(Some(go));
+    let server = scripted::serve(
+        |_| Answer::Upgrade,
+        move |_, mut ws: Ws| {
+            let go = go.lock().unwrap().take();
+            async move {
+                say(
+                    &mut ws,
+                    json!({"type":"connected","clientId":"h1","protocols":["brewdeck.v1"],"features":["history"]})
+                        .to_string(),
+                )
+                .await;
+                read_until(&mut ws, |m| m["type"] == "hello").await.unwrap();
+                // The snapshot waits until the test has asked.
+                go.unwrap().await.unwrap();
+                say(&mut ws, scripted::snapshot(&[], 1)).await;
+                let q = read_until(&mut ws, |m| m["type"] == "history_query").await.unwrap();
+                say(&mut ws, json!({"type":"history","requestId":q["requestId"],"from":q["from"],"to":q["to"],
+                    "bucketMs":60000,"series":[],"complete":true}).to_string()).await;
+                read_until(&mut ws, |_| false).await;
+            }
+        },
+    )
+    .await;
+    let mut config = link_config(&server.url);
+    config.connect_on_start = false;
+    let (link, _store) = link_with(config, "t");
+    link.connect().await.unwrap();
+    common::connected(&link).await;
+
+    let asked = link.history(request());
+    tokio::pin!(asked);
+    assert!(futures_util::FutureExt::now_or_never(&mut asked).is_none());
+    // Operations are served in order: once this returns, the query has been taken in.
+    let _ = link.snapshot().await;
+    go_tx.send(()).unwrap();
+    let history = tokio::time::timeout(WAIT, asked).await.unwrap().unwrap();
+    assert_eq!(history.bucket_ms, 60_000);
+}

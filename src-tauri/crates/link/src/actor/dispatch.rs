@@ -101,7 +101,7 @@ impl Actor {
                 }
             }
             Op::History(request, reply) => {
-                let Some(s) = session.filter(|s| s.ready) else {
+                let Some(s) = session else {
                     let _ = reply.send(Err(LinkError::NotConnected));
                     return Flow::Continue;
                 };
@@ -112,28 +112,20 @@ impl Actor {
                 // Callers that gave up leave their entry until the session ends: count only
                 // those still waiting.
                 self.queries.retain(|_, r| !r.is_closed());
-                if self.queries.len() >= MAX_HISTORY_IN_FLIGHT {
+                self.parked_queries.retain(|(_, r)| !r.is_closed());
+                if self.queries.len() + self.parked_queries.len() >= MAX_HISTORY_IN_FLIGHT {
                     let _ = reply.send(Err(LinkError::Busy));
                     return Flow::Continue;
                 }
-                self.next_query += 1;
-                let request_id = format!("h-{}", self.next_query);
-                let query = ClientMessage::HistoryQuery(HistoryQuery {
-                    request_id: request_id.clone(),
-                    endpoint_ids: request.endpoint_ids,
-                    from: request.from,
-                    to: request.to,
-                    max_points: request.max_points,
-                });
-                match s.send(&query).await {
-                    Ok(()) => {
-                        self.queries.insert(request_id, reply);
-                        Flow::Continue
-                    }
-                    Err(reason) => {
-                        let _ = reply.send(Err(LinkError::NotConnected));
-                        Flow::Lost(reason)
-                    }
+                if !s.ready {
+                    // Connected but still syncing (a caller that saw `Connected` asks at
+                    // once): it goes out when the session is ready, or fails if it ends.
+                    self.parked_queries.push((request, reply));
+                    return Flow::Continue;
+                }
+                match self.send_history(s, request, reply).await {
+                    Ok(()) => Flow::Continue,
+                    Err(reason) => Flow::Lost(reason),
                 }
             }
             Op::RetryNow | Op::Connect => {
@@ -229,5 +221,33 @@ impl Actor {
             });
         }
         Ok(())
+    }
+
+    /// Sends one `history_query` under a fresh `requestId`, and remembers who waits for it.
+    pub(super) async fn send_history(
+        &mut self,
+        s: &mut Session,
+        request: crate::history::HistoryRequest,
+        reply: crate::ops::Reply<Result<brewdeck_protocol::History, LinkError>>,
+    ) -> Result<(), String> {
+        self.next_query += 1;
+        let request_id = format!("h-{}", self.next_query);
+        let query = ClientMessage::HistoryQuery(HistoryQuery {
+            request_id: request_id.clone(),
+            endpoint_ids: request.endpoint_ids,
+            from: request.from,
+            to: request.to,
+            max_points: request.max_points,
+        });
+        match s.send(&query).await {
+            Ok(()) => {
+                self.queries.insert(request_id, reply);
+                Ok(())
+            }
+            Err(reason) => {
+                let _ = reply.send(Err(LinkError::NotConnected));
+                Err(reason)
+            }
+        }
     }
 }

@@ -336,7 +336,17 @@ impl Actor {
             }
             s.told_commands = open;
         }
-        self.flush_outbox(s).await
+        self.flush_outbox(s).await?;
+        let mut parked = std::mem::take(&mut self.parked_queries).into_iter();
+        while let Some((request, reply)) = parked.next() {
+            if let Err(reason) = self.send_history(s, request, reply).await {
+                for (_, reply) in parked {
+                    let _ = reply.send(Err(LinkError::NotConnected));
+                }
+                return Err(reason);
+            }
+        }
+        Ok(())
     }
 
     /// Sends every outbox command still valid, in order.

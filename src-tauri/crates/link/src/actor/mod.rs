@@ -111,6 +111,11 @@ pub(crate) struct Actor {
     epoch_redials: u32,
     /// `history_query` sent on the open session, by `requestId`, and who waits for each.
     pub(crate) queries: HashMap<String, Reply<Result<History, LinkError>>>,
+    /// Queries asked between `connected` and the session being ready: sent once it is.
+    pub(crate) parked_queries: Vec<(
+        crate::history::HistoryRequest,
+        Reply<Result<History, LinkError>>,
+    )>,
     pub(crate) next_query: u64,
 }
 
@@ -190,6 +195,7 @@ impl Actor {
             epoch_ended: false,
             epoch_redials: 0,
             queries: HashMap::new(),
+            parked_queries: Vec::new(),
             next_query: 0,
         }
     }
@@ -430,6 +436,9 @@ impl Actor {
     fn after_session(&mut self, session: &Session) {
         // Their answers would have come on this connection: none will now.
         for (_, reply) in self.queries.drain() {
+            let _ = reply.send(Err(LinkError::NotConnected));
+        }
+        for (_, reply) in self.parked_queries.drain(..) {
             let _ = reply.send(Err(LinkError::NotConnected));
         }
         if session.level == Some(crate::state::ProtocolLevel::Level0) {
