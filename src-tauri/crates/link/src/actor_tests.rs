@@ -25,6 +25,8 @@ fn alarm(id: u64, seq: Option<u64>) -> ServerMessage {
         acked: None,
         acked_by: None,
         acked_at: None,
+        ack_note: None,
+        shelved: None,
         seq,
     })
 }

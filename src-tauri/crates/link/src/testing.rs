@@ -222,6 +222,7 @@ pub fn connected(level1: bool) -> ServerMessage {
         plant: Some("Test brewery".into()),
         last_seq: None,
         features: None,
+        operator: None,
     })
 }
 

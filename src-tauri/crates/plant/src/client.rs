@@ -161,6 +161,7 @@ pub(crate) async fn serve(
             plant: Some(state.name().to_owned()),
             last_seq: Some(state.last_seq()),
             features: Some(vec![FEATURE_HISTORY.to_owned()]),
+            operator: None,
         });
         (connected, state.follow())
     };
@@ -557,6 +558,17 @@ impl Session {
                 }
             }
             ClientMessage::HistoryQuery(query) => self.history_query(query),
+            ClientMessage::JournalQuery(_)
+            | ClientMessage::AlarmShelve(_)
+            | ClientMessage::AlarmUnshelve(_)
+            | ClientMessage::Note(_) => {
+                // Not served yet (not listed in `features`).
+                self.out.push(error_text(
+                    ErrorCode::Unsupported,
+                    "this server does not serve that feature".to_owned(),
+                    true,
+                ));
+            }
             ClientMessage::Unknown => {
                 tracing::debug!(client = %self.client_id, kind = ?brewdeck_protocol::peek_type(text), "unknown message type ignored");
             }

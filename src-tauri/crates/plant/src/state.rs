@@ -313,6 +313,8 @@ impl PlantState {
             acked: Some(false),
             acked_by: None,
             acked_at: None,
+            ack_note: None,
+            shelved: None,
             seq: None,
         };
         self.publish_sequenced(Topic::Alarm, |seq| {

@@ -87,6 +87,8 @@ async fn past_256_held_alarms_the_admin_api_raises_no_more() {
     operator
         .send(&ClientMessage::AlarmAck(AlarmAck {
             alarm_id: first.into(),
+            note: None,
+            request_id: None,
         }))
         .await;
     operator

@@ -338,8 +338,12 @@ async fn an_acknowledgement_reaches_every_client() {
             _ => None,
         })
         .await;
-    a.send(&ClientMessage::AlarmAck(AlarmAck { alarm_id: a_id }))
-        .await;
+    a.send(&ClientMessage::AlarmAck(AlarmAck {
+        alarm_id: a_id,
+        note: None,
+        request_id: None,
+    }))
+    .await;
     let acked = b
         .until(|m| match m {
             ServerMessage::Alarm(x) if x.alarm_id == id && x.acked == Some(true) => Some(x),
@@ -352,6 +356,8 @@ async fn an_acknowledgement_reaches_every_client() {
     // An unknown alarm is answered, not ignored.
     a.send(&ClientMessage::AlarmAck(AlarmAck {
         alarm_id: 999_999.into(),
+        note: None,
+        request_id: None,
     }))
     .await;
     let code = a

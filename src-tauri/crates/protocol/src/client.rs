@@ -1,5 +1,8 @@
 use crate::history::HistoryQuery;
 use crate::ids::{AlarmId, CommandId, EndpointId, Seq};
+use crate::journal::JournalQuery;
+use crate::notes::NoteRequest;
+use crate::shelving::{AlarmShelve, AlarmUnshelve};
 use crate::time::Timestamp;
 use crate::value::Value;
 use serde::{Deserialize, Serialize};
@@ -20,6 +23,13 @@ pub enum ClientMessage {
     AlarmAck(AlarmAck),
     /// Level 1 feature `history`: readings over time.
     HistoryQuery(HistoryQuery),
+    /// Level 1 feature `journal`: what happened, and who did it.
+    JournalQuery(JournalQuery),
+    /// Level 1 feature `shelving`.
+    AlarmShelve(AlarmShelve),
+    AlarmUnshelve(AlarmUnshelve),
+    /// Level 1 feature `notes`: a note for the shift's log.
+    Note(NoteRequest),
     /// A type this side does not know: ignored, never an error.
     #[serde(other)]
     Unknown,
@@ -107,8 +117,15 @@ pub struct CommandRequest {
     pub expires_at: Option<Timestamp>,
 }
 
+/// `alarm_ack`; level-1 feature `shelving` adds an optional note (kept as `ackNote`) and a
+/// `requestId` answered by `done` or `error`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct AlarmAck {
     pub alarm_id: AlarmId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }

@@ -12,8 +12,12 @@ mod client;
 mod error;
 mod history;
 mod ids;
+mod journal;
 pub mod logs;
+mod notes;
+mod operator;
 mod server;
+mod shelving;
 mod time;
 mod token;
 mod value;
@@ -29,9 +33,19 @@ pub use history::{
     HISTORY_MAX_ENDPOINTS, HISTORY_MAX_POINTS, REQUEST_ID_MAX_CHARS,
 };
 pub use ids::{AlarmId, CommandId, EndpointId, Id, Seq};
+pub use journal::{
+    Done, Journal, JournalEntry, JournalKind, JournalQuery, BY_PLANT, FEATURE_JOURNAL,
+    JOURNAL_DEFAULT_LIMIT, JOURNAL_MAX_LIMIT, JOURNAL_TEXT_MAX_CHARS,
+};
+pub use notes::{Note, NoteRequest, FEATURE_NOTES, NOTE_MAX_CHARS, NOTE_MAX_ENDPOINTS};
+pub use operator::{Operator, Role, FEATURE_OPERATORS};
 pub use server::{
     Alarm, AlarmState, CommandRecord, CommandState, CommandStatus, Connected, ErrorCode, Heartbeat,
     Pong, Reconnect, Resumed, ServerError, ServerMessage, Severity, Snapshot, Telemetry,
+};
+pub use shelving::{
+    check_ack_note, check_reason, AlarmShelve, AlarmUnshelve, Shelved, ACK_NOTE_MAX_CHARS,
+    FEATURE_SHELVING, SHELVE_REASON_MAX_CHARS,
 };
 pub use time::Timestamp;
 pub use token::Token;

@@ -2,6 +2,10 @@ use crate::catalog::Endpoint;
 use crate::client::Action;
 use crate::history::History;
 use crate::ids::{AlarmId, CommandId, EndpointId, Seq};
+use crate::journal::{Done, Journal};
+use crate::notes::Note;
+use crate::operator::Operator;
+use crate::shelving::Shelved;
 use crate::time::Timestamp;
 use crate::value::{Quality, Value};
 use serde::{Deserialize, Serialize};
@@ -25,6 +29,12 @@ pub enum ServerMessage {
     Resumed(Resumed),
     /// Level 1 feature `history`: the answer to a `history_query`.
     History(History),
+    /// Level 1 feature `journal`: the answer to a `journal_query`.
+    Journal(Journal),
+    /// Level 1 feature `notes`: a note, sequenced like alarms.
+    Note(Note),
+    /// Level 1: a request with no answer of its own was carried out.
+    Done(Done),
     /// A type this side does not know: ignored, never an error.
     #[serde(other)]
     Unknown,
@@ -36,6 +46,7 @@ impl ServerMessage {
         match self {
             ServerMessage::Alarm(a) => a.seq,
             ServerMessage::CommandStatus(c) => c.seq,
+            ServerMessage::Note(n) => Some(n.seq),
             _ => None,
         }
     }
@@ -60,6 +71,9 @@ pub struct Connected {
     /// these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features: Option<Vec<String>>,
+    /// Level 1 feature `operators`: who this connection is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<Operator>,
 }
 
 impl Connected {
@@ -162,6 +176,12 @@ pub struct Alarm {
     pub acked_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acked_at: Option<Timestamp>,
+    /// Level 1 feature `shelving`: the note given with the acknowledgement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack_note: Option<String>,
+    /// Level 1 feature `shelving`: until when, by whom and why, while shelved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shelved: Option<Shelved>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<Seq>,
 }
@@ -340,7 +360,7 @@ impl CommandRecord {
 pub struct Snapshot {
     pub catalog: Vec<Endpoint>,
     pub values: Vec<Telemetry>,
-    /// Alarms still active or not yet acknowledged.
+    /// Alarms still active or not yet acknowledged (shelved ones too, marked).
     pub alarms: Vec<Alarm>,
     /// Commands not yet final, and those that ended recently.
     pub commands: Vec<CommandRecord>,
@@ -377,6 +397,8 @@ mod tests {
             acked,
             acked_by: None,
             acked_at: None,
+            ack_note: None,
+            shelved: None,
             seq: None,
         };
         assert!(alarm(Some(AlarmState::Cleared), Some(true)).is_closed());

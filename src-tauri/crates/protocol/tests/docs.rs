@@ -53,6 +53,8 @@ fn server_samples() -> Vec<ServerMessage> {
         acked: None,
         acked_by: None,
         acked_at: None,
+        ack_note: None,
+        shelved: None,
         seq: None,
     };
     every_variant!(ServerMessage {
@@ -63,6 +65,7 @@ fn server_samples() -> Vec<ServerMessage> {
             plant: None,
             last_seq: None,
             features: None,
+            operator: None,
         })),
         Telemetry => Some(ServerMessage::Telemetry(Telemetry {
             endpoint_id: 1.into(),
@@ -118,6 +121,22 @@ fn server_samples() -> Vec<ServerMessage> {
             series: Vec::new(),
             complete: true,
         })),
+        Journal => Some(ServerMessage::Journal(Journal {
+            request_id: "j-1".into(),
+            entries: Vec::new(),
+            more: false,
+        })),
+        Note => Some(ServerMessage::Note(Note {
+            note_id: 1,
+            seq: 9,
+            at: now,
+            by: "ana".into(),
+            text: "yeast pitched".into(),
+            endpoint_ids: Vec::new(),
+        })),
+        Done => Some(ServerMessage::Done(Done {
+            request_id: "s-1".into(),
+        })),
         // What an unknown type decodes to: not a message anyone sends.
         Unknown => None,
     })
@@ -142,7 +161,28 @@ fn client_samples() -> Vec<ClientMessage> {
             expires_at: now,
         })),
         AlarmAck => Some(ClientMessage::AlarmAck(AlarmAck {
-            alarm_id: 3.into()
+            alarm_id: 3.into(),
+            note: None,
+            request_id: None,
+        })),
+        JournalQuery => Some(ClientMessage::JournalQuery(JournalQuery {
+            request_id: "j-1".into(),
+            ..JournalQuery::default()
+        })),
+        AlarmShelve => Some(ClientMessage::AlarmShelve(AlarmShelve {
+            request_id: None,
+            alarm_id: 3.into(),
+            minutes: 30,
+            reason: "sensor being replaced".into(),
+        })),
+        AlarmUnshelve => Some(ClientMessage::AlarmUnshelve(AlarmUnshelve {
+            request_id: None,
+            alarm_id: 3.into(),
+        })),
+        Note => Some(ClientMessage::Note(NoteRequest {
+            request_id: None,
+            text: "yeast pitched".into(),
+            endpoint_ids: None,
         })),
         HistoryQuery => Some(ClientMessage::HistoryQuery(HistoryQuery {
             request_id: "q-1".into(),

@@ -18,6 +18,12 @@ fn alarm() -> Alarm {
         acked: Some(true),
         acked_by: Some("operator-2".into()),
         acked_at: Some(t("2026-11-22T10:00:05Z")),
+        ack_note: Some("lid open".into()),
+        shelved: Some(Shelved {
+            until: t("2026-11-22T10:30:00Z"),
+            by: "ana".into(),
+            reason: "probe being replaced".into(),
+        }),
         seq: Some(12),
     }
 }
@@ -62,6 +68,10 @@ fn server_messages() -> Vec<ServerMessage> {
             plant: Some("Demo brewery".into()),
             last_seq: Some(41),
             features: Some(vec![FEATURE_HISTORY.into()]),
+            operator: Some(Operator {
+                name: "ana".into(),
+                role: Role::Supervisor,
+            }),
         }),
         S::Connected(Connected {
             client_id: "c-2".into(),
@@ -70,6 +80,7 @@ fn server_messages() -> Vec<ServerMessage> {
             plant: None,
             last_seq: None,
             features: None,
+            operator: None,
         }),
         S::Telemetry(Telemetry {
             endpoint_id: "hlt-temp".into(),
@@ -139,6 +150,39 @@ fn server_messages() -> Vec<ServerMessage> {
             }],
             complete: false,
         }),
+        S::Journal(Journal {
+            request_id: "j-1".into(),
+            entries: vec![JournalEntry {
+                seq: 88,
+                at: t("2026-11-22T10:01:00Z"),
+                by: "ana".into(),
+                kind: JournalKind::AlarmShelved,
+                text: "FV-3 probe uncertain".into(),
+                severity: Some(Severity::Medium),
+                alarm_id: Some(7.into()),
+                endpoint_ids: vec![31.into()],
+                command_id: None,
+                action: None,
+                value: None,
+                status: None,
+                reason: None,
+                note: Some("probe being replaced".into()),
+                until: Some(t("2026-11-22T10:31:00Z")),
+                note_id: None,
+            }],
+            more: true,
+        }),
+        S::Note(Note {
+            note_id: 4,
+            seq: 90,
+            at: t("2026-11-22T10:02:00Z"),
+            by: "ana".into(),
+            text: "dry hopped".into(),
+            endpoint_ids: vec![31.into()],
+        }),
+        S::Done(Done {
+            request_id: "s-1".into(),
+        }),
         S::Reconnect(Reconnect {
             reason: Some("restart".into()),
             retry_after: Some(2.0),
@@ -194,7 +238,41 @@ fn client_messages() -> Vec<ClientMessage> {
             issued_at: t("2026-11-22T10:00:00Z"),
             expires_at: t("2026-11-22T10:00:30Z"),
         }),
-        C::AlarmAck(AlarmAck { alarm_id: 7.into() }),
+        C::AlarmAck(AlarmAck {
+            alarm_id: 7.into(),
+            note: None,
+            request_id: None,
+        }),
+        C::AlarmAck(AlarmAck {
+            alarm_id: 7.into(),
+            note: Some("lid open".into()),
+            request_id: Some("a-1".into()),
+        }),
+        C::AlarmShelve(AlarmShelve {
+            request_id: Some("s-1".into()),
+            alarm_id: 7.into(),
+            minutes: 30,
+            reason: "probe being replaced".into(),
+        }),
+        C::AlarmUnshelve(AlarmUnshelve {
+            request_id: None,
+            alarm_id: "a7".into(),
+        }),
+        C::Note(NoteRequest {
+            request_id: Some("n-1".into()),
+            text: "dry hopped".into(),
+            endpoint_ids: Some(vec![3.into()]),
+        }),
+        C::JournalQuery(JournalQuery {
+            request_id: "j-1".into(),
+            from: Some(t("2026-11-22T10:00:00Z")),
+            to: None,
+            kinds: Some(vec![JournalKind::AlarmShelved, JournalKind::Note]),
+            severities: Some(vec![Severity::Critical]),
+            text: Some("FV-3".into()),
+            before_seq: Some(99),
+            limit: Some(50),
+        }),
         C::HistoryQuery(HistoryQuery {
             request_id: "q-7".into(),
             endpoint_ids: vec!["hlt-temp".into(), 3.into()],
@@ -228,7 +306,12 @@ fn wire_names_are_the_protocols() {
         text.starts_with(r#"{"type":"command_status","commandId":"x","status":"rejected""#),
         "{text}"
     );
-    let text = encode(&ClientMessage::AlarmAck(AlarmAck { alarm_id: 7.into() })).unwrap();
+    let text = encode(&ClientMessage::AlarmAck(AlarmAck {
+        alarm_id: 7.into(),
+        note: None,
+        request_id: None,
+    }))
+    .unwrap();
     assert_eq!(text, r#"{"type":"alarm_ack","alarmId":7}"#);
     let text = encode(&ClientMessage::Subscribe(Subscription::Alarms)).unwrap();
     assert_eq!(text, r#"{"type":"subscribe","channel":"alarms"}"#);

@@ -296,6 +296,8 @@ mod tests {
             acked: Some(false),
             acked_by: None,
             acked_at: None,
+            ack_note: None,
+            shelved: None,
             seq: None,
         }
     }

@@ -87,7 +87,11 @@ impl Actor {
                     return Flow::Continue;
                 }
                 match s
-                    .send(&ClientMessage::AlarmAck(AlarmAck { alarm_id }))
+                    .send(&ClientMessage::AlarmAck(AlarmAck {
+                        alarm_id,
+                        note: None,
+                        request_id: None,
+                    }))
                     .await
                 {
                     Ok(()) => {

@@ -228,6 +228,7 @@ impl Actor {
                 ));
             }
             ServerMessage::Connected(_) | ServerMessage::Pong(_) | ServerMessage::Heartbeat(_) => {}
+            ServerMessage::Journal(_) | ServerMessage::Note(_) | ServerMessage::Done(_) => {}
             ServerMessage::Unknown => {
                 self.model.counters.unknown_messages += 1;
                 tracing::debug!(kind = ?peek_type(text), "unknown message type ignored");

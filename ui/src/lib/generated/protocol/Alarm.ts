@@ -3,9 +3,18 @@ import type { AlarmId } from "./AlarmId";
 import type { AlarmState } from "./AlarmState";
 import type { EndpointId } from "./EndpointId";
 import type { Severity } from "./Severity";
+import type { Shelved } from "./Shelved";
 import type { Timestamp } from "./Timestamp";
 
 /**
  * `alarm`: an alarm raised, cleared or acknowledged. Level 0 sends only the first four fields.
  */
-export type Alarm = { alarmId: AlarmId, severity: Severity, message: string, timestamp: Timestamp, endpointId?: EndpointId, state?: AlarmState, acked?: boolean, ackedBy?: string, ackedAt?: Timestamp, seq?: number, };
+export type Alarm = { alarmId: AlarmId, severity: Severity, message: string, timestamp: Timestamp, endpointId?: EndpointId, state?: AlarmState, acked?: boolean, ackedBy?: string, ackedAt?: Timestamp, 
+/**
+ * Level 1 feature `shelving`: the note given with the acknowledgement.
+ */
+ackNote?: string, 
+/**
+ * Level 1 feature `shelving`: until when, by whom and why, while shelved.
+ */
+shelved?: Shelved, seq?: number, };

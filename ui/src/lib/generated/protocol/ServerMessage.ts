@@ -2,8 +2,11 @@
 import type { Alarm } from "./Alarm";
 import type { CommandStatus } from "./CommandStatus";
 import type { Connected } from "./Connected";
+import type { Done } from "./Done";
 import type { Heartbeat } from "./Heartbeat";
 import type { History } from "./History";
+import type { Journal } from "./Journal";
+import type { Note } from "./Note";
 import type { Pong } from "./Pong";
 import type { Reconnect } from "./Reconnect";
 import type { Resumed } from "./Resumed";
@@ -14,4 +17,4 @@ import type { Telemetry } from "./Telemetry";
 /**
  * Every message a server sends, tagged by `type`.
  */
-export type ServerMessage = { "type": "connected" } & Connected | { "type": "telemetry" } & Telemetry | { "type": "command_status" } & CommandStatus | { "type": "alarm" } & Alarm | { "type": "pong" } & Pong | { "type": "heartbeat" } & Heartbeat | { "type": "error" } & ServerError | { "type": "reconnect" } & Reconnect | { "type": "snapshot" } & Snapshot | { "type": "resumed" } & Resumed | { "type": "history" } & History | { "type": "unknown" };
+export type ServerMessage = { "type": "connected" } & Connected | { "type": "telemetry" } & Telemetry | { "type": "command_status" } & CommandStatus | { "type": "alarm" } & Alarm | { "type": "pong" } & Pong | { "type": "heartbeat" } & Heartbeat | { "type": "error" } & ServerError | { "type": "reconnect" } & Reconnect | { "type": "snapshot" } & Snapshot | { "type": "resumed" } & Resumed | { "type": "history" } & History | { "type": "journal" } & Journal | { "type": "note" } & Note | { "type": "done" } & Done | { "type": "unknown" };

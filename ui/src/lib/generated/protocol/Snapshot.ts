@@ -9,7 +9,7 @@ import type { Telemetry } from "./Telemetry";
  */
 export type Snapshot = { catalog: Array<Endpoint>, values: Array<Telemetry>, 
 /**
- * Alarms still active or not yet acknowledged.
+ * Alarms still active or not yet acknowledged (shelved ones too, marked).
  */
 alarms: Array<Alarm>, 
 /**
