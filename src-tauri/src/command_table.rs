@@ -25,7 +25,22 @@ macro_rules! with_command_table {
             /// Rejects with `invalid_input` and a message naming the field.
             save_settings(settings: Settings) -> DeskStatus;
             send_command(draft: CommandDraft) -> CommandView;
-            acknowledge_alarm(alarm_id: AlarmId) -> ();
+            /// With a note when the plant keeps them (feature `shelving`); rejects with
+            /// `forbidden` for a viewer.
+            acknowledge_alarm(alarm_id: AlarmId, note: Option<String>) -> ();
+            /// Every unacknowledged alarm not shelved, with one note.
+            acknowledge_all(note: Option<String>) -> AckAllOutcome;
+            /// Within the role's limit, with a reason of 1 to 200 characters.
+            shelve_alarm(alarm_id: AlarmId, minutes: u32, reason: String) -> ();
+            unshelve_alarm(alarm_id: AlarmId) -> ();
+            /// A note for the shift's log, about these endpoints (none: about the plant).
+            write_note(text: String, endpoint_ids: Vec<EndpointId>) -> ();
+            /// A page of the journal: the plant's when it keeps one, else this desk's own.
+            journal(filter: JournalFilter) -> JournalPage;
+            /// Asks where to save (a native dialog) and writes the matching entries as CSV.
+            export_journal_csv(filter: JournalFilter) -> ExportOutcome;
+            /// ISA-18.2's alarm figures over the last 24 hours.
+            alarm_health() -> AlarmHealth;
             subscribe(endpoints: Vec<EndpointId>) -> ();
             unsubscribe(endpoints: Vec<EndpointId>) -> ();
             /// Opens the log folder in the desktop's file manager.

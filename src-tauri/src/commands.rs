@@ -12,6 +12,7 @@ use crate::error::AppError;
 use brewdeck_link::{CommandDraft, CommandView};
 use brewdeck_protocol::{AlarmId, EndpointId};
 use brewdeck_station::bridge::events;
+use brewdeck_station::journal::{AckAllOutcome, AlarmHealth, JournalFilter, JournalPage};
 use brewdeck_station::record::view::{
     ExportOutcome, RecordView, Retention, TrendAnswer, TrendQuery,
 };
@@ -98,8 +99,74 @@ pub async fn acknowledge_alarm<R: Runtime>(
     _app: &AppHandle<R>,
     desk: &Desk,
     alarm_id: AlarmId,
+    note: Option<String>,
 ) -> Result<(), AppError> {
-    desk.acknowledge_alarm(alarm_id).await
+    desk.acknowledge_alarm(alarm_id, note).await
+}
+
+#[tracing::instrument(skip(_app, desk), err(Debug))]
+pub async fn acknowledge_all<R: Runtime>(
+    _app: &AppHandle<R>,
+    desk: &Desk,
+    note: Option<String>,
+) -> Result<AckAllOutcome, AppError> {
+    desk.acknowledge_all(note).await
+}
+
+#[tracing::instrument(skip(_app, desk), err(Debug))]
+pub async fn shelve_alarm<R: Runtime>(
+    _app: &AppHandle<R>,
+    desk: &Desk,
+    alarm_id: AlarmId,
+    minutes: u32,
+    reason: String,
+) -> Result<(), AppError> {
+    desk.shelve_alarm(alarm_id, minutes, reason).await
+}
+
+#[tracing::instrument(skip(_app, desk), err(Debug))]
+pub async fn unshelve_alarm<R: Runtime>(
+    _app: &AppHandle<R>,
+    desk: &Desk,
+    alarm_id: AlarmId,
+) -> Result<(), AppError> {
+    desk.unshelve_alarm(alarm_id).await
+}
+
+#[tracing::instrument(skip(_app, desk, text), err(Debug))]
+pub async fn write_note<R: Runtime>(
+    _app: &AppHandle<R>,
+    desk: &Desk,
+    text: String,
+    endpoint_ids: Vec<EndpointId>,
+) -> Result<(), AppError> {
+    desk.write_note(text, endpoint_ids).await
+}
+
+#[tracing::instrument(skip(_app, desk), err(Debug))]
+pub async fn journal<R: Runtime>(
+    _app: &AppHandle<R>,
+    desk: &Desk,
+    filter: JournalFilter,
+) -> Result<JournalPage, AppError> {
+    desk.journal(filter).await
+}
+
+#[tracing::instrument(skip(app, desk), err(Debug))]
+pub async fn export_journal_csv<R: Runtime>(
+    app: &AppHandle<R>,
+    desk: &Desk,
+    filter: JournalFilter,
+) -> Result<ExportOutcome, AppError> {
+    desk.export_journal_csv(app, filter).await
+}
+
+#[tracing::instrument(skip_all, err(Debug))]
+pub async fn alarm_health<R: Runtime>(
+    _app: &AppHandle<R>,
+    desk: &Desk,
+) -> Result<AlarmHealth, AppError> {
+    desk.alarm_health().await
 }
 
 #[tracing::instrument(skip(_app, desk), err(Debug))]

@@ -7,7 +7,7 @@ use crate::cli::Launch;
 use crate::demo::DemoPlant;
 use crate::error::AppError;
 use brewdeck_link::{CommandDraft, CommandView, Destination, Link, LinkConfig, ServerUrl};
-use brewdeck_protocol::{AlarmId, EndpointId, Token, FEATURE_HISTORY};
+use brewdeck_protocol::{EndpointId, Token, FEATURE_HISTORY};
 use brewdeck_station::bridge::Bridge;
 use brewdeck_station::keychain::KeychainEntry;
 use brewdeck_station::record::view::{
@@ -197,6 +197,7 @@ impl Desk {
     pub async fn snapshot(&self) -> Result<DeskSnapshot, AppError> {
         let plant = self.link.snapshot().await?;
         Ok(DeskSnapshot {
+            operator: brewdeck_station::operator::DeskOperator::of(&plant),
             plant,
             desk: self.status(),
         })
@@ -341,10 +342,6 @@ impl Desk {
         Ok(self.link.send_command(draft).await?)
     }
 
-    pub async fn acknowledge_alarm(&self, alarm: AlarmId) -> Result<(), AppError> {
-        Ok(self.link.acknowledge(alarm).await?)
-    }
-
     pub async fn subscribe(&self, endpoints: Vec<EndpointId>) -> Result<(), AppError> {
         Ok(self.link.subscribe(endpoints).await?)
     }
@@ -461,7 +458,8 @@ impl Desk {
         self.export(app, "png", "PNG image", bytes, 0).await
     }
 
-    async fn export<R: tauri::Runtime>(
+    /// Asks where to save (a native dialog: the webview never names a path) and writes.
+    pub(crate) async fn export<R: tauri::Runtime>(
         &self,
         app: &tauri::AppHandle<R>,
         extension: &str,
@@ -481,7 +479,7 @@ impl Desk {
         tokio::task::spawn_blocking(move || record::files::write_export(&path, &bytes))
             .await
             .map_err(|_| AppError::Internal("writing the export failed".to_owned()))??;
-        tracing::info!(file = ?file_name, rows, "trend exported");
+        tracing::info!(file = ?file_name, rows, "exported");
         Ok(ExportOutcome {
             saved: true,
             file_name,

@@ -14,6 +14,9 @@ pub enum AppError {
     /// The operator asked for something that does not apply (with why).
     #[error("{0}")]
     Invalid(String),
+    /// The operator's role does not allow it (with why).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -24,6 +27,7 @@ impl AppError {
             AppError::Link(e) => Failure::from(e),
             AppError::Station(e) => Failure::from(e),
             AppError::Invalid(m) => Failure::new(FailureCode::InvalidInput, m.clone()),
+            AppError::Forbidden(m) => Failure::new(FailureCode::Forbidden, m.clone()),
             AppError::Internal(m) => Failure::new(FailureCode::Internal, m.clone()),
         }
     }

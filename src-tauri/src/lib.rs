@@ -20,6 +20,7 @@ pub mod demo;
 pub mod desk;
 pub mod error;
 pub mod export;
+pub mod journal;
 pub mod logs;
 pub mod output;
 pub mod record;

@@ -75,7 +75,12 @@ impl<R: Runtime> Output for DeskOutput<R> {
 
     fn notify(&mut self, notice: &Notice) {
         let text = DesktopText::of(notice);
-        tracing::info!(kind = ?notice.kind, title = %text.title, "notification");
+        tracing::info!(kind = ?notice.kind, title = %text.title, urgent = notice.urgent, "notification");
+        #[cfg(target_os = "linux")]
+        if notice.urgent {
+            urgent::show(&self.app, text);
+            return;
+        }
         let shown = self
             .app
             .notification()
@@ -95,5 +100,34 @@ impl<R: Runtime> Output for DeskOutput<R> {
 
     fn resync(&mut self) {
         self.emit(events::DESK_RESYNC, ());
+    }
+}
+
+/// A critical alarm's notification on a freedesktop desktop: `urgency` critical and no
+/// expiry, so it stays on screen until dismissed where the desktop allows it.
+#[cfg(target_os = "linux")]
+mod urgent {
+    use brewdeck_station::notice_text::DesktopText;
+    use tauri::{AppHandle, Runtime};
+
+    pub fn show<R: Runtime>(app: &AppHandle<R>, text: DesktopText) {
+        let name = app
+            .config()
+            .product_name
+            .clone()
+            .unwrap_or_else(|| "Brewdeck".to_owned());
+        // A D-Bus round trip: never on the bridge's task.
+        std::thread::spawn(move || {
+            let shown = notify_rust::Notification::new()
+                .appname(&name)
+                .summary(&text.title)
+                .body(&text.body)
+                .urgency(notify_rust::Urgency::Critical)
+                .timeout(notify_rust::Timeout::Never)
+                .show();
+            if let Err(e) = shown {
+                tracing::warn!(error = %e, "notification not shown");
+            }
+        });
     }
 }

@@ -14,8 +14,12 @@ pub fn start<R: Runtime>(app: &AppHandle<R>, desk: &Desk) {
         desk.fills.clone(),
         desk.source.subscribe(),
     );
+    let (journal_record, journal_source) = (desk.record.clone(), desk.source.subscribe());
     tauri::async_runtime::spawn(async move {
+        let journal =
+            brewdeck_station::journal::spawn_desk_journal(&link, journal_record, journal_source);
         let _ = spawn_recorder(&link, record, fills, source).await;
+        let _ = journal.await;
     });
     let mut health = desk.record.watch();
     let app = app.clone();

@@ -37,9 +37,17 @@ fn alarms_and_own_commands_notify_once_and_floods_fold() {
         "/admin/alarm",
         r#"{"severity":"critical","message":"Kettle boil-over detected"}"#,
     );
-    shown.wait_for("the alarm's notification", |s| {
+    let critical = shown.wait_for("the alarm's notification", |s| {
         s.body == "Kettle boil-over detected"
     });
+    // Critical: it stays until dismissed, where the desktop allows it.
+    assert_eq!(critical.urgency, Some(2), "{critical:?}");
+    assert_eq!(critical.expire_timeout, 0, "{critical:?}");
+    assert_ne!(
+        done.urgency,
+        Some(2),
+        "a command's notification is not urgent"
+    );
     // A low one is not chosen in the default settings.
     admin(
         plant,

@@ -210,6 +210,9 @@ pub struct Shown {
     pub app_name: String,
     pub summary: String,
     pub body: String,
+    /// The `urgency` hint (0 low, 1 normal, 2 critical), when given.
+    pub urgency: Option<u8>,
+    pub expire_timeout: i32,
 }
 
 /// The notification server, owned by the test on the private bus: records every `Notify`.
@@ -231,15 +234,20 @@ impl Server {
         summary: String,
         body: String,
         _actions: Vec<String>,
-        _hints: std::collections::HashMap<String, zbus::zvariant::OwnedValue>,
-        _expire_timeout: i32,
+        hints: std::collections::HashMap<String, zbus::zvariant::OwnedValue>,
+        expire_timeout: i32,
     ) -> u32 {
+        let urgency = hints
+            .get("urgency")
+            .and_then(|v| u8::try_from(v.try_clone().ok()?).ok());
         let (list, cv) = &*self.0.shown;
         let mut list = list.lock().unwrap();
         list.push(Shown {
             app_name,
             summary,
             body,
+            urgency,
+            expire_timeout,
         });
         cv.notify_all();
         list.len() as u32

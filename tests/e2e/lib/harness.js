@@ -6,7 +6,7 @@
 // TAURI_DRIVER; it runs inside a private desktop (Xvfb, D-Bus session, keyring, dunst).
 
 import { spawn, execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -53,25 +53,34 @@ export async function waitFor(what, probe, timeoutMs = WAIT_MS, everyMs = 200) {
 
 export class Plant {
   /** Starts a plant on a free port (or `port`), with its own token. */
-  static async start(dir, { port = 0, token, args = [] } = {}) {
-    const p = new Plant(dir, token ?? randomBytes(16).toString("hex"), args);
+  /** With `operators` ([[name, role, token], ...]) the plant reads them from a file
+   * (`--operators`) instead of one token. */
+  static async start(dir, { port = 0, token, args = [], operators } = {}) {
+    const p = new Plant(dir, token ?? randomBytes(16).toString("hex"), args, operators);
     await p.#spawn(port);
     return p;
   }
 
-  constructor(dir, token, args) {
+  constructor(dir, token, args, operators) {
     this.dir = dir;
     this.token = token;
     this.args = args;
     this.tokenFile = path.join(dir, "plant-token");
     fs.writeFileSync(this.tokenFile, token, { mode: 0o600 });
+    this.operatorsFile = null;
+    if (operators) {
+      this.operatorsFile = path.join(dir, "operators");
+      const lines = operators.map(([name, role, t]) => `${name} ${role} sha256:${createHash("sha256").update(t).digest("hex")}`);
+      fs.writeFileSync(this.operatorsFile, `# name role secret\n${lines.join("\n")}\n`, { mode: 0o600 });
+    }
     this.logFile = path.join(dir, "plant.log");
     this.proc = null;
   }
 
   async #spawn(port) {
     const log = fs.openSync(this.logFile, "a");
-    this.proc = spawn(PLANT, ["--listen", `127.0.0.1:${port}`, "--token-file", this.tokenFile, "--admin", ...this.args], {
+    const access = this.operatorsFile ? ["--operators", this.operatorsFile] : ["--token-file", this.tokenFile];
+    this.proc = spawn(PLANT, ["--listen", `127.0.0.1:${port}`, ...access, "--admin", ...this.args], {
       stdio: ["ignore", "pipe", log],
       env: { ...process.env, RUST_LOG: "info", NO_COLOR: "1" },
     });
@@ -167,12 +176,15 @@ export function notifyMark() {
 
 // ---------------------------------------------------------------- the app through tauri-driver
 
-function appPids() {
+/** The app's processes; with `configHome`, only the one started with that config folder. */
+function appPids(configHome) {
   const pids = [];
   for (const d of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      if (fs.readlinkSync(`/proc/${d}/exe`) === fs.realpathSync(APP)) pids.push(Number(d));
+      if (fs.readlinkSync(`/proc/${d}/exe`) !== fs.realpathSync(APP)) continue;
+      if (configHome && !fs.readFileSync(`/proc/${d}/environ`, "utf8").split("\0").includes(`XDG_CONFIG_HOME=${configHome}`)) continue;
+      pids.push(Number(d));
     } catch {
       /* gone, or not ours to read */
     }
@@ -190,9 +202,18 @@ export class App {
    * session on the app with `args`. Sessions of one scenario share its config and data
    * folders (a second session is the app restarted).
    */
-  static async start(dir, { args = [], token, env: extra = {} } = {}) {
-    await waitFor("no app left from an earlier session (single instance)", () => !appRunning(), 20_000);
+  static async start(dir, { args = [], token, env: extra = {}, desk } = {}) {
+    // Another desk beside the first: its own folders, its own D-Bus session (the
+    // single-instance rule is per session) and its own driver ports.
+    const second = desk !== undefined;
+    if (second) {
+      dir = path.join(dir, `desk-${desk}`);
+      fs.mkdirSync(dir, { recursive: true });
+    } else {
+      await waitFor("no app left from an earlier session (single instance)", () => !appRunning(), 20_000);
+    }
     const app = new App(dir);
+    app.port = second ? DRIVER_PORT + 10 * (desk + 1) : DRIVER_PORT;
     const env = { ...process.env, ...extra };
     delete env.BREWDECK_TOKEN;
     if (token) env.BREWDECK_TOKEN = token;
@@ -201,13 +222,18 @@ export class App {
     env.XDG_CACHE_HOME = path.join(dir, "cache");
     for (const d of [env.XDG_CONFIG_HOME, env.XDG_DATA_HOME, env.XDG_CACHE_HOME]) fs.mkdirSync(d, { recursive: true });
     const log = fs.openSync(path.join(dir, "tauri-driver.log"), "a");
-    app.driver = spawn(DRIVER, ["--port", String(DRIVER_PORT)], { stdio: ["ignore", log, log], env, detached: true });
+    app.configHome = env.XDG_CONFIG_HOME;
+    const driverArgs = ["--port", String(app.port), "--native-port", String(app.port + 1)];
+    app.driver = second
+      ? spawn("dbus-run-session", ["--", DRIVER, ...driverArgs], { stdio: ["ignore", log, log], env, detached: true })
+      : spawn(DRIVER, driverArgs, { stdio: ["ignore", log, log], env, detached: true });
     fs.closeSync(log);
+    app.second = second;
     try {
-      await waitFor("tauri-driver", async () => (await fetch(`http://127.0.0.1:${DRIVER_PORT}/status`)).ok, 15_000);
+      await waitFor("tauri-driver", async () => (await fetch(`http://127.0.0.1:${app.port}/status`)).ok, 15_000);
       app.browser = await remote({
         hostname: "127.0.0.1",
-        port: DRIVER_PORT,
+        port: app.port,
         logLevel: "error",
         connectionRetryCount: 0,
         capabilities: {
@@ -299,10 +325,11 @@ export class App {
       await Promise.race([gone, sleep(10_000)]);
     }
     // A hidden window outlives its WebDriver session: end the app we started, by its id.
+    const mine = () => appPids(this.configHome);
     try {
-      await waitFor("the app to exit", () => !appRunning(), 10_000);
+      await waitFor("the app to exit", () => mine().length === 0, 10_000);
     } catch {
-      for (const pid of appPids()) {
+      for (const pid of mine()) {
         try {
           process.kill(pid, "SIGTERM");
         } catch {
@@ -310,9 +337,9 @@ export class App {
         }
       }
       try {
-        await waitFor("the app to exit after SIGTERM", () => !appRunning(), 10_000);
+        await waitFor("the app to exit after SIGTERM", () => mine().length === 0, 10_000);
       } catch {
-        for (const pid of appPids()) process.kill(pid, "SIGKILL");
+        for (const pid of mine()) process.kill(pid, "SIGKILL");
       }
     }
   }

@@ -6,7 +6,17 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { CommandName, Commands } from "./generated/app/commands";
 import type { CommandDraft, LinkEvent, LinkState } from "./generated/link";
 import type { AlarmId, EndpointId } from "./generated/protocol";
-import type { DeskStatus, Failure, FailureCode, ReadingBatch, RecordView, Retention, Settings, TrendQuery } from "./generated/station";
+import type {
+  DeskStatus,
+  Failure,
+  FailureCode,
+  JournalFilter,
+  ReadingBatch,
+  RecordView,
+  Retention,
+  Settings,
+  TrendQuery,
+} from "./generated/station";
 import {
   DESK_RESYNC,
   DESK_STATUS,
@@ -14,6 +24,7 @@ import {
   LINK_STATE,
   PLANT_ALARM,
   PLANT_COMMAND,
+  PLANT_NOTE,
   PLANT_NOTICE,
   PLANT_READINGS,
   RECORD_FILLED,
@@ -75,7 +86,21 @@ export const forgetToken = () => call("forget_token");
 /** Rejects with `invalid_input` and a message naming the field. */
 export const saveSettings = (settings: Settings) => call("save_settings", { settings });
 export const sendCommand = (draft: CommandDraft) => call("send_command", { draft });
-export const acknowledgeAlarm = (alarmId: AlarmId) => call("acknowledge_alarm", { alarmId });
+/** With a note when the plant keeps them; rejects with `forbidden` for a viewer. */
+export const acknowledgeAlarm = (alarmId: AlarmId, note: string | null = null) => call("acknowledge_alarm", { alarmId, note });
+/** Every unacknowledged alarm not shelved, with one note. */
+export const acknowledgeAll = (note: string | null = null) => call("acknowledge_all", { note });
+/** Within the role's limit (`DeskOperator.shelveLimitMinutes`), reason 1 to 200 characters. */
+export const shelveAlarm = (alarmId: AlarmId, minutes: number, reason: string) => call("shelve_alarm", { alarmId, minutes, reason });
+export const unshelveAlarm = (alarmId: AlarmId) => call("unshelve_alarm", { alarmId });
+/** A note for the shift's log (1 to 2000 characters), about these endpoints (≤ 20). */
+export const writeNote = (text: string, endpointIds: EndpointId[] = []) => call("write_note", { text, endpointIds });
+/** A page of the journal, newest first: the plant's when it keeps one, else this desk's own. */
+export const journal = (filter: JournalFilter) => call("journal", { filter });
+/** Rust opens a native save dialog and writes the matching entries as CSV. */
+export const exportJournalCsv = (filter: JournalFilter) => call("export_journal_csv", { filter });
+/** ISA-18.2's alarm figures over the last 24 hours. */
+export const alarmHealth = () => call("alarm_health");
 export const subscribe = (endpoints: EndpointId[]) => call("subscribe", { endpoints });
 export const unsubscribe = (endpoints: EndpointId[]) => call("unsubscribe", { endpoints });
 export const openLogFolder = () => call("open_log_folder");
@@ -101,6 +126,7 @@ export interface BackendEvents {
   [LINK_STATE]: LinkState;
   [PLANT_ALARM]: Extract<LinkEvent, { kind: "alarm" }>;
   [PLANT_COMMAND]: Extract<LinkEvent, { kind: "command" }>;
+  [PLANT_NOTE]: Extract<LinkEvent, { kind: "note" }>;
   [PLANT_NOTICE]: Extract<LinkEvent, { kind: "synced" | "events_may_be_missing" | "server_error" }>;
   [PLANT_READINGS]: ReadingBatch;
   [DESK_STATUS]: DeskStatus;
@@ -117,4 +143,15 @@ export function on<E extends BackendEvent>(event: E, handler: (payload: BackendE
   return listen<BackendEvents[E]>(event, (e) => handler(e.payload));
 }
 
-export { DESK_RESYNC, DESK_STATUS, LINK_STATE, PLANT_ALARM, PLANT_COMMAND, PLANT_NOTICE, PLANT_READINGS, RECORD_FILLED, RECORD_STATUS };
+export {
+  DESK_RESYNC,
+  DESK_STATUS,
+  LINK_STATE,
+  PLANT_ALARM,
+  PLANT_COMMAND,
+  PLANT_NOTE,
+  PLANT_NOTICE,
+  PLANT_READINGS,
+  RECORD_FILLED,
+  RECORD_STATUS,
+};

@@ -7,6 +7,7 @@ use crate::events::{Delivery, LinkEvent};
 use crate::state::{LinkState, ProtocolLevel};
 use crate::testing::{config, connected, harness, snapshot, Peer};
 use crate::transport::DialError;
+use crate::{LinkError, BY_THIS_DESK};
 use brewdeck_protocol::{
     Action, Alarm, AlarmId, ClientMessage, CommandState, CommandStatus, EndpointId, Hello, Resumed,
     ServerMessage, Severity, Subscription, Timestamp, Token, PROTOCOL_V1,
@@ -829,4 +830,66 @@ async fn a_state_sent_on_change_stays_fresh_while_the_link_is_up() {
     h.wait_state(|s| !s.is_connected()).await;
     let snap = h.link.snapshot().await.unwrap();
     assert!(snap.readings.iter().all(|r| r.stale), "all stale when down");
+}
+
+/// A level-0 server keeps no shelving: the desk keeps it, marks the alarm (so nothing here
+/// notifies or sounds it, even when the server repeats it), and brings it back by itself.
+#[tokio::test(start_paused = true)]
+async fn shelving_against_a_level0_server_is_kept_by_this_desk_and_ends_by_itself() {
+    let mut h = harness(config(), 1.0);
+    let peer = h.dial().await.accept();
+    peer.send(&connected(false));
+    let raised = |id| {
+        let ServerMessage::Alarm(mut a) = alarm(id, None) else {
+            unreachable!()
+        };
+        a.state = None;
+        a.acked = None;
+        ServerMessage::Alarm(a)
+    };
+    peer.send(&raised(8));
+    h.event(|e| matches!(e, LinkEvent::Alarm { alarm, .. } if alarm.alarm_id == AlarmId::from(8)))
+        .await;
+    let refused = h.link.shelve(AlarmId::from(8), 61, "why".into()).await;
+    assert!(
+        matches!(&refused, Err(LinkError::Refused { message, .. }) if message.contains("1 to 60")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        h.link.shelve(AlarmId::from(9), 5, "why".into()).await,
+        Err(LinkError::UnknownAlarm(AlarmId::from(9)))
+    );
+    h.link
+        .shelve(AlarmId::from(8), 30, "probe being replaced".into())
+        .await
+        .unwrap();
+    let shelved = h
+        .event(|e| matches!(e, LinkEvent::Alarm { alarm, via: Delivery::Local } if alarm.shelved.is_some()))
+        .await;
+    let LinkEvent::Alarm { alarm: a, .. } = shelved else {
+        unreachable!()
+    };
+    let s = a.shelved.unwrap();
+    assert_eq!(
+        (s.by.as_str(), s.reason.as_str()),
+        (BY_THIS_DESK, "probe being replaced")
+    );
+    // The server repeats the alarm: still shelved here, and no news.
+    peer.send(&raised(8));
+    let snap = h.link.snapshot().await.unwrap();
+    assert!(snap.alarms[0].shelved.is_some(), "{:?}", snap.alarms);
+    // Thirty minutes on: back, by itself.
+    tokio::time::advance(Duration::from_secs(30 * 60)).await;
+    let back = h
+        .event(|e| matches!(e, LinkEvent::Alarm { alarm, via: Delivery::Local } if alarm.shelved.is_none()))
+        .await;
+    assert!(matches!(back, LinkEvent::Alarm { .. }));
+    assert!(h.link.snapshot().await.unwrap().alarms[0].shelved.is_none());
+    // Unshelving early works too.
+    h.link
+        .shelve(AlarmId::from(8), 10, "again".into())
+        .await
+        .unwrap();
+    h.link.unshelve(AlarmId::from(8)).await.unwrap();
+    assert!(h.link.snapshot().await.unwrap().alarms[0].shelved.is_none());
 }

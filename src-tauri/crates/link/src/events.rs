@@ -2,7 +2,7 @@
 
 use crate::command_book::CommandView;
 use crate::state::ProtocolLevel;
-use brewdeck_protocol::{Alarm, Seq, Telemetry};
+use brewdeck_protocol::{Alarm, Note, Seq, Telemetry};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -36,6 +36,11 @@ pub enum LinkEvent {
     },
     Command {
         command: CommandView,
+        via: Delivery,
+    },
+    /// A note for the shift's log (level-1 feature `notes`), live or replayed.
+    Note {
+        note: Note,
         via: Delivery,
     },
     /// The model was rebuilt from a server snapshot (or reset for a new server): followers

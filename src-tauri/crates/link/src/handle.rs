@@ -8,12 +8,13 @@ use crate::events::LinkEvent;
 use crate::history::HistoryRequest;
 use crate::model::PlantSnapshot;
 use crate::ops::Op;
+use crate::requests::{Request, Waiter};
 use crate::state::LinkState;
 use crate::token_store::{TokenStore, TokenStoreError};
 use crate::transport::tls::{self, Destination};
 use crate::transport::ws::WsDialer;
 use crate::transport::Dialer;
-use brewdeck_protocol::{AlarmId, EndpointId, History, Token};
+use brewdeck_protocol::{AlarmId, EndpointId, History, Journal, JournalQuery, Token};
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
@@ -156,16 +157,54 @@ impl Link {
         self.ask(|r| Op::SendCommand(draft, r)).await?
     }
 
-    /// Acknowledges an alarm (level 1).
-    pub async fn acknowledge(&self, alarm: AlarmId) -> Result<(), LinkError> {
-        self.ask(|r| Op::Acknowledge(alarm, r)).await?
+    /// Acknowledges an alarm (level 1), with a note when the server serves `shelving`.
+    /// Against such a server the answer is the server's (`done`, or its refusal: a viewer's
+    /// acknowledgement is `forbidden`); against another, it is sent and taken as done.
+    pub async fn acknowledge(&self, alarm: AlarmId, note: Option<String>) -> Result<(), LinkError> {
+        self.ask(|r| Op::Acknowledge(alarm, note, r)).await?
+    }
+
+    /// Shelves an alarm for `minutes`, for `reason` (feature `shelving`).
+    pub async fn shelve(
+        &self,
+        alarm_id: AlarmId,
+        minutes: u32,
+        reason: String,
+    ) -> Result<(), LinkError> {
+        let request = Request::Shelve {
+            alarm_id,
+            minutes,
+            reason,
+        };
+        self.ask(|r| Op::Request(request, Waiter::Done(r))).await?
+    }
+
+    /// Brings a shelved alarm back before its time (feature `shelving`).
+    pub async fn unshelve(&self, alarm_id: AlarmId) -> Result<(), LinkError> {
+        let request = Request::Unshelve { alarm_id };
+        self.ask(|r| Op::Request(request, Waiter::Done(r))).await?
+    }
+
+    /// Writes a note for the shift's log, about these endpoints (feature `notes`). It comes
+    /// back to every desk, this one included, as [`LinkEvent::Note`].
+    pub async fn note(&self, text: String, endpoint_ids: Vec<EndpointId>) -> Result<(), LinkError> {
+        let request = Request::Note { text, endpoint_ids };
+        self.ask(|r| Op::Request(request, Waiter::Done(r))).await?
+    }
+
+    /// Pages through the server's journal (feature `journal`); the query's `requestId` is
+    /// the link's own.
+    pub async fn journal(&self, query: JournalQuery) -> Result<Journal, LinkError> {
+        self.ask(|r| Op::Request(Request::Journal(query), Waiter::Journal(r)))
+            .await?
     }
 
     /// Asks the server for readings of the past (a level-1 server that lists `history`).
     /// Fails at once when not connected or not served; when the connection drops before
     /// the answer, with [`LinkError::NotConnected`]. Callers bound the wait themselves.
     pub async fn history(&self, request: HistoryRequest) -> Result<History, LinkError> {
-        self.ask(|r| Op::History(request, r)).await?
+        self.ask(|r| Op::Request(Request::History(request), Waiter::History(r)))
+            .await?
     }
 
     /// Skips the wait before the next attempt (also after `unauthorized` or `failed`).

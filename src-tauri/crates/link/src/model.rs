@@ -6,8 +6,8 @@ use crate::events::{Delivery, LinkEvent};
 use crate::seq_window::SeqWindow;
 use crate::state::{LinkState, ProtocolLevel};
 use brewdeck_protocol::{
-    Alarm, AlarmId, AlarmState, Endpoint, EndpointId, Quality, Seq, Snapshot, Telemetry, Timestamp,
-    Value,
+    Alarm, AlarmId, AlarmState, Endpoint, EndpointId, Operator, Quality, Seq, Shelved, Snapshot,
+    Telemetry, Timestamp, Value,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -102,6 +102,9 @@ pub struct PlantSnapshot {
     /// The optional level-1 features the server listed (`history`, ...): the desk asks only
     /// for those.
     pub features: Vec<String>,
+    /// Who this desk is on the server (feature `operators`), as it last said; kept while
+    /// the link is down, so a viewer's desk stays a viewer's.
+    pub operator: Option<Operator>,
 }
 
 #[derive(Debug)]
@@ -117,6 +120,9 @@ pub(crate) struct PlantModel {
     pub counters: LinkCounters,
     /// What the server listed in `connected.features`, on the current connection.
     pub features: Vec<String>,
+    pub operator: Option<Operator>,
+    /// Shelving this desk keeps itself, for a server that does not serve it.
+    pub local_shelf: crate::local_shelf::LocalShelf,
 }
 
 impl PlantModel {
@@ -129,6 +135,8 @@ impl PlantModel {
             alarms: BTreeMap::new(),
             commands: CommandBook::new(command_history),
             features: Vec::new(),
+            operator: None,
+            local_shelf: Default::default(),
             seqs: SeqWindow::default(),
             missed: None,
             counters: LinkCounters::default(),
@@ -197,6 +205,9 @@ impl PlantModel {
         alarm.state.get_or_insert(AlarmState::Active);
         alarm.acked.get_or_insert(false);
         let id = alarm.alarm_id.clone();
+        if alarm.shelved.is_none() {
+            alarm.shelved = self.local_shelf.get(&id).cloned();
+        }
         // Level 0 repeats itself without `seq`: an unchanged alarm is not news. A sequenced
         // event is always news (the caller dropped the ones already seen).
         if alarm.seq.is_none() && self.alarms.get(&id).is_some_and(|k| same_alarm(k, &alarm)) {
@@ -205,6 +216,7 @@ impl PlantModel {
         if alarm.is_closed() {
             // Cleared and acknowledged: nothing left for the operator to do.
             self.alarms.remove(&id);
+            self.local_shelf.unshelve(&id);
         } else {
             self.alarms.insert(id, alarm.clone());
             if self.alarms.len() > MAX_ALARMS {
@@ -212,6 +224,20 @@ impl PlantModel {
             }
         }
         Some(LinkEvent::Alarm { alarm, via })
+    }
+
+    /// Marks a held alarm shelved (or not) by this desk; the changed alarm as an event.
+    pub fn set_local_shelved(
+        &mut self,
+        id: &AlarmId,
+        shelved: Option<Shelved>,
+    ) -> Option<LinkEvent> {
+        let alarm = self.alarms.get_mut(id)?;
+        alarm.shelved = shelved;
+        Some(LinkEvent::Alarm {
+            alarm: alarm.clone(),
+            via: Delivery::Local,
+        })
     }
 
     /// Replaces catalog, readings and alarms with a level-1 snapshot, and merges its commands.
@@ -225,6 +251,9 @@ impl PlantModel {
         for mut alarm in snap.alarms {
             alarm.state.get_or_insert(AlarmState::Active);
             alarm.acked.get_or_insert(false);
+            if alarm.shelved.is_none() {
+                alarm.shelved = self.local_shelf.get(&alarm.alarm_id).cloned();
+            }
             let changed = previous
                 .get(&alarm.alarm_id)
                 .is_none_or(|known| !same_alarm(known, &alarm));
@@ -310,6 +339,7 @@ impl PlantModel {
             missed_events: self.missed,
             counters: self.counters,
             features: self.features.clone(),
+            operator: self.operator.clone(),
         }
     }
 }
@@ -320,6 +350,8 @@ fn same_alarm(a: &Alarm, b: &Alarm) -> bool {
         && a.acked_by == b.acked_by
         && a.severity == b.severity
         && a.message == b.message
+        && a.ack_note == b.ack_note
+        && a.shelved == b.shelved
 }
 
 /// Endpoint kinds a server sends only when they change (docs/protocol.md: report by exception):

@@ -3,10 +3,10 @@
 use crate::command_book::{CommandDraft, CommandView};
 use crate::config::ServerUrl;
 use crate::error::LinkError;
-use crate::history::HistoryRequest;
 use crate::model::PlantSnapshot;
+use crate::requests::{Request, Waiter};
 use crate::transport::tls::Destination;
-use brewdeck_protocol::{AlarmId, EndpointId, History};
+use brewdeck_protocol::{AlarmId, EndpointId};
 use tokio::sync::oneshot;
 
 pub(crate) type Reply<T> = oneshot::Sender<T>;
@@ -18,8 +18,10 @@ pub(crate) enum Op {
     Unsubscribe(Vec<EndpointId>, Reply<()>),
     FollowCatalog(bool, Reply<()>),
     SendCommand(CommandDraft, Reply<Result<CommandView, LinkError>>),
-    Acknowledge(AlarmId, Reply<Result<(), LinkError>>),
-    History(HistoryRequest, Reply<Result<History, LinkError>>),
+    /// An acknowledgement, with a note when the server serves `shelving`.
+    Acknowledge(AlarmId, Option<String>, Reply<Result<(), LinkError>>),
+    /// A level-1 request answered by its `requestId`.
+    Request(Request, Waiter),
     RetryNow,
     Connect,
     Disconnect,

@@ -99,7 +99,9 @@ async fn level_1_catalog_readings_commands_and_acknowledgement() {
     };
     assert_eq!(via, Delivery::Live);
     assert_eq!(alarm.state, Some(AlarmState::Active));
-    link.acknowledge(alarm.alarm_id.clone()).await.unwrap();
+    link.acknowledge(alarm.alarm_id.clone(), None)
+        .await
+        .unwrap();
     let e = next_event(&mut events, |e| matches!(e, LinkEvent::Alarm { alarm: a, .. } if a.alarm_id == alarm.alarm_id && a.acked == Some(true))).await;
     let LinkEvent::Alarm { alarm: acked, .. } = e else {
         unreachable!()

@@ -231,7 +231,7 @@ async fn a_level_0_server_gets_no_hello_and_commands_over_http() {
     );
     // A level-0 server cannot take an acknowledgement: the link says so instead of sending it.
     let err = link
-        .acknowledge(brewdeck_protocol::AlarmId::from(1))
+        .acknowledge(brewdeck_protocol::AlarmId::from(1), None)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("level-1"), "{err}");

@@ -2,7 +2,7 @@
 //! snapshot, and a snapshot over a client's message limit (the link's is 1 MiB) makes every
 //! desk reconnect forever, so each text has a cap and each over-long one is refused whole.
 
-use brewdeck_protocol::{Command, Id, Subscription, Value};
+use brewdeck_protocol::{Command, Id, NoteRequest, Subscription, Value};
 
 /// A `commandId`, or an endpoint id given as text.
 pub(crate) const MAX_ID_BYTES: usize = 128;
@@ -78,6 +78,14 @@ pub(crate) fn subscription(subscription: &Subscription) -> Result<(), Refused> {
             .try_for_each(|c| at_most("a commandId", &c.0, MAX_ID_BYTES)),
         Subscription::Alarms => Ok(()),
     }
+}
+
+/// A note's endpoints: kept in the history and the journal with it.
+pub(crate) fn note(note: &NoteRequest) -> Result<(), Refused> {
+    note.endpoint_ids
+        .iter()
+        .flatten()
+        .try_for_each(|e| id("an endpointId", &e.0))
 }
 
 pub(crate) fn alarm_message(message: &str) -> Result<(), Refused> {

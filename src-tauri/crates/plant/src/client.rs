@@ -3,20 +3,29 @@
 //!
 //! A message over the client's rate limit is dropped, with at most one `rate_limited` error a
 //! second: a `command` dropped that way gets no status at all, and the client should send it
-//! again with the same `commandId` (which never runs twice).
+//! again with the same `commandId` (which never runs twice). A dropped request that carried a
+//! `requestId` is answered `rate_limited` with it, so its caller does not wait for it.
+//!
+//! Each session is one operator (its token's); after the operators are reloaded, a session
+//! whose token no longer names the same operator and role is told so and closed.
 
+use crate::actions::{self, Reply};
 use crate::caps;
 use crate::history;
+use crate::journal;
+use crate::operators::Identity;
 use crate::rate::RateLimit;
+use crate::requests::{self, refusal_text, refuse, REQUEST_TYPES};
 use crate::shared::{until, ConnectionSlot, Shared};
 use crate::state::ClientInfo;
-use crate::state::{Event, Submitted, SubscriptionCounts, Topic};
+use crate::state::{Event, SubscriptionCounts, Topic};
 use crate::wire;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use brewdeck_protocol::{
     decode_client, ClientMessage, CommandId, Connected, EndpointId, ErrorCode, Heartbeat,
-    HistoryQuery, Pong, Reconnect, ServerError, ServerMessage, Subscription, Timestamp,
-    FEATURE_HISTORY, PROTOCOL_V1,
+    HistoryQuery, JournalQuery, Pong, Reconnect, ServerError, ServerMessage, Subscription,
+    Timestamp, FEATURE_HISTORY, FEATURE_JOURNAL, FEATURE_NOTES, FEATURE_OPERATORS,
+    FEATURE_SHELVING, PROTOCOL_V1,
 };
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashSet;
@@ -29,13 +38,14 @@ use tokio::time::{Duration, Instant, MissedTickBehavior};
 /// How long a closing handshake may take before the socket is dropped anyway; also how long a
 /// socket that can no longer be read is held after our close (see `End::CloseUnread`).
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
-/// Most `history_query` one client may have waiting for an answer; one more is refused with
-/// `rate_limited`.
+/// Most `history_query` and `journal_query` one client may have waiting for an answer; one
+/// more is refused with `rate_limited`.
 const QUERIES_IN_FLIGHT: usize = 4;
 /// Most live events written before one flush.
 const BATCH: usize = 512;
 
 /// WebSocket close codes (RFC 6455 §7.4.1).
+const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_RESTART: u16 = 1012;
 const CLOSE_TRY_LATER: u16 = 1013;
@@ -71,6 +81,7 @@ impl Subscriptions {
             Topic::Telemetry(id) => self.telemetry.contains(id),
             Topic::Alarm => level1 || self.alarms,
             Topic::Command(id) => level1 || self.all_commands || self.commands.contains(id),
+            Topic::Note => level1,
         }
     }
 
@@ -127,10 +138,14 @@ struct Session {
     subs: Subscriptions,
     rate: RateLimit,
     stream: broadcast::Receiver<Arc<Event>>,
+    /// Who this connection is.
+    identity: Identity,
     /// Replies to this client alone, written before any live event.
     out: Vec<Utf8Bytes>,
-    /// Answers to `history_query`, read from the store off this task; the channel's capacity
-    /// bounds how many one client may have in flight.
+    /// `done` for requests just carried out: written after the events they caused.
+    after_events: Vec<Utf8Bytes>,
+    /// Answers to `history_query` and `journal_query`, read from the store off this task; the
+    /// channel's capacity bounds how many one client may have in flight.
     answers_tx: mpsc::Sender<Utf8Bytes>,
     answers: mpsc::Receiver<Utf8Bytes>,
 }
@@ -140,6 +155,7 @@ pub(crate) async fn serve(
     socket: WebSocket,
     peer: SocketAddr,
     slot: ConnectionSlot,
+    identity: Identity,
 ) {
     let key = shared.next_client_key();
     let client_id = format!("client-{key}");
@@ -160,12 +176,22 @@ pub(crate) async fn serve(
             server_time: Some(Timestamp::now()),
             plant: Some(state.name().to_owned()),
             last_seq: Some(state.last_seq()),
-            features: Some(vec![FEATURE_HISTORY.to_owned()]),
-            operator: None,
+            features: Some(
+                [
+                    FEATURE_HISTORY,
+                    FEATURE_OPERATORS,
+                    FEATURE_JOURNAL,
+                    FEATURE_SHELVING,
+                    FEATURE_NOTES,
+                ]
+                .map(str::to_owned)
+                .to_vec(),
+            ),
+            operator: Some(identity.operator.clone()),
         });
         (connected, state.follow())
     };
-    tracing::info!(client = %client_id, %peer, "client connected");
+    tracing::info!(client = %client_id, %peer, operator = %identity.operator.name, role = %identity.operator.role, "client connected");
     let (answers_tx, answers) = mpsc::channel(QUERIES_IN_FLIGHT);
     let mut session = Session {
         shared: shared.clone(),
@@ -175,7 +201,9 @@ pub(crate) async fn serve(
         subs: Subscriptions::default(),
         rate: RateLimit::new(limits.messages_per_second, limits.message_burst),
         stream,
+        identity,
         out: vec![wire::text(&connected)],
+        after_events: Vec::new(),
         answers_tx,
         answers,
     };
@@ -191,6 +219,9 @@ impl Session {
         let mut shutdown = self.shared.signals.shutdown.subscribe();
         let mut stall = self.shared.signals.stall.subscribe();
         let mut drop_all = self.shared.signals.drop_all.subscribe();
+        let mut operators = self.shared.signals.operators.subscribe();
+        // Checked once at first, so a reload between the upgrade and here is not missed.
+        operators.mark_changed();
         let period = self.shared.config.heartbeat;
         let mut heartbeat = tokio::time::interval_at(Instant::now() + period, period);
         let limits = self.shared.config.limits;
@@ -225,6 +256,11 @@ impl Session {
                 _ = until(&mut shutdown, true) => break End::Shutdown,
                 _ = drop_all.changed() => break End::Abrupt,
                 _ = until(&mut stall, true) => stalled = true,
+                _ = operators.changed() => {
+                    if let Some(end) = self.check_operator() {
+                        break end;
+                    }
+                }
                 frame = incoming.next() => {
                     if let Some(Ok(_)) = &frame {
                         silence.as_mut().reset(Instant::now() + limits.silent_limit);
@@ -251,6 +287,13 @@ impl Session {
                             }
                             if let Some(end) = self.on_text(text.as_str()) {
                                 break end;
+                            }
+                            if !self.after_events.is_empty() {
+                                // The events the request caused, then its `done`.
+                                if let Some(end) = self.drain(&mut sink, None).await {
+                                    break end;
+                                }
+                                self.out.append(&mut self.after_events);
                             }
                         }
                         Some(Ok(Message::Binary(_))) => {
@@ -455,18 +498,22 @@ impl Session {
             c.messages_received += 1;
         }
         if !self.rate.take() {
-            if brewdeck_protocol::peek_type(text).as_deref() == Some("history_query") {
+            let kind = brewdeck_protocol::peek_type(text);
+            let request_id = kind
+                .as_deref()
+                .filter(|k| REQUEST_TYPES.contains(k))
+                .and_then(|_| requests::id_in(text));
+            if let (Some(kind), Some(request_id)) = (kind, request_id) {
                 // A request dropped is still answered, so its caller does not wait for it.
-                let (request_id, _) = history::malformed(text, "");
-                self.out.push(history::refusal_text(
-                    request_id,
-                    history::Refusal {
-                        code: ErrorCode::RateLimited,
-                        message: format!(
-                            "over {} messages per second: this history_query was dropped",
+                self.out.push(refusal_text(
+                    Some(request_id),
+                    refuse(
+                        ErrorCode::RateLimited,
+                        format!(
+                            "over {} messages per second: this {kind} was dropped",
                             limits.messages_per_second
                         ),
-                    },
+                    ),
                 ));
                 return None;
             }
@@ -493,10 +540,13 @@ impl Session {
             Ok(m) => m,
             Err(e) => {
                 tracing::debug!(client = %self.client_id, error = %e, "bad message");
-                if brewdeck_protocol::peek_type(text).as_deref() == Some("history_query") {
+                let kind = brewdeck_protocol::peek_type(text);
+                if let Some(kind) = kind.filter(|k| REQUEST_TYPES.contains(&k.as_str())) {
                     // A request is refused as a request: with its id, when it has one.
-                    let (request_id, refusal) = history::malformed(text, &e.to_string());
-                    self.out.push(history::refusal_text(request_id, refusal));
+                    self.out.push(refusal_text(
+                        requests::id_in(text),
+                        refuse(ErrorCode::BadRequest, format!("bad {kind}: {e}")),
+                    ));
                 } else {
                     self.out
                         .push(error_text(ErrorCode::BadMessage, e.to_string(), true));
@@ -541,34 +591,29 @@ impl Session {
                         .push(error_text(ErrorCode::BadMessage, e.to_string(), true));
                     return None;
                 }
-                let submitted = self.shared.lock().submit(command);
-                if let Submitted::Repeat { status, .. } = submitted {
-                    // Same id, same command: its current status, to the asker only.
-                    self.out.push(status);
-                }
+                // A viewer's refusal; a repeated id's current status, to the asker only.
+                let replies = actions::command(&self.shared, &self.identity.operator, command);
+                self.out.extend(replies);
             }
             ClientMessage::AlarmAck(ack) => {
-                let result = self
-                    .shared
-                    .lock()
-                    .acknowledge(&ack.alarm_id, &self.client_id);
-                if let Err(e) = result {
-                    self.out
-                        .push(error_text(ErrorCode::UnknownAlarm, e.to_string(), true));
-                }
+                let reply = actions::alarm_ack(&self.shared, &self.identity.operator, ack);
+                self.reply(reply);
+            }
+            ClientMessage::AlarmShelve(shelve) => {
+                let reply = actions::alarm_shelve(&self.shared, &self.identity.operator, shelve);
+                self.reply(reply);
+            }
+            ClientMessage::AlarmUnshelve(unshelve) => {
+                let reply =
+                    actions::alarm_unshelve(&self.shared, &self.identity.operator, unshelve);
+                self.reply(reply);
+            }
+            ClientMessage::Note(note) => {
+                let reply = actions::note(&self.shared, &self.identity.operator, note);
+                self.reply(reply);
             }
             ClientMessage::HistoryQuery(query) => self.history_query(query),
-            ClientMessage::JournalQuery(_)
-            | ClientMessage::AlarmShelve(_)
-            | ClientMessage::AlarmUnshelve(_)
-            | ClientMessage::Note(_) => {
-                // Not served yet (not listed in `features`).
-                self.out.push(error_text(
-                    ErrorCode::Unsupported,
-                    "this server does not serve that feature".to_owned(),
-                    true,
-                ));
-            }
+            ClientMessage::JournalQuery(query) => self.journal_query(query),
             ClientMessage::Unknown => {
                 tracing::debug!(client = %self.client_id, kind = ?brewdeck_protocol::peek_type(text), "unknown message type ignored");
             }
@@ -576,32 +621,82 @@ impl Session {
         None
     }
 
+    /// A refusal now; a `done` after the events the request caused.
+    fn reply(&mut self, reply: Reply) {
+        match reply {
+            Reply::Refused(error) => self.out.push(error),
+            Reply::Done(done) => self.after_events.extend(done),
+        }
+    }
+
+    /// After the operators were reloaded: carries on if this token still names the same
+    /// operator and role, else says so and closes, so the client comes back as who it now is
+    /// (or is refused).
+    fn check_operator(&mut self) -> Option<End> {
+        if self.shared.operators().still_names(&self.identity) {
+            return None;
+        }
+        let who = &self.identity.operator;
+        tracing::info!(client = %self.client_id, operator = %who.name, "the operators changed: closing this client's connection");
+        self.out.push(error_text(
+            ErrorCode::Forbidden,
+            format!(
+                "the plant's operators changed: this token no longer names {} as {}; reconnect",
+                who.name, who.role
+            ),
+            true,
+        ));
+        Some(End::Close(CLOSE_POLICY, "operator changed"))
+    }
+
     /// Checks the query here, reads the store on a blocking thread, and the answer comes back
     /// through `answers` to be written in order with everything else.
     fn history_query(&mut self, query: HistoryQuery) {
         if let Err(refusal) = history::check(&query) {
-            self.out
-                .push(history::refusal_text(Some(query.request_id), refusal));
+            self.out.push(refusal_text(Some(query.request_id), refusal));
             return;
         }
-        let Ok(permit) = self.answers_tx.clone().try_reserve_owned() else {
-            self.out.push(history::refusal_text(
-                Some(query.request_id),
-                history::Refusal {
-                    code: ErrorCode::RateLimited,
-                    message: format!(
-                        "at most {QUERIES_IN_FLIGHT} history queries may wait for an answer"
-                    ),
-                },
-            ));
+        let Some(permit) = self.query_permit(&query.request_id) else {
             return;
         };
         let reader = self.shared.historian.reader.clone();
         tokio::task::spawn_blocking(move || {
             let answer = history::answer(&reader, &query)
-                .unwrap_or_else(|refusal| history::refusal_text(Some(query.request_id), refusal));
+                .unwrap_or_else(|refusal| refusal_text(Some(query.request_id), refusal));
             permit.send(answer);
         });
+    }
+
+    /// As `history_query`, from the journal.
+    fn journal_query(&mut self, query: JournalQuery) {
+        if let Err(refusal) = journal::check(&query) {
+            self.out.push(refusal_text(Some(query.request_id), refusal));
+            return;
+        }
+        let Some(permit) = self.query_permit(&query.request_id) else {
+            return;
+        };
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || {
+            let answer = journal::answer(&shared.historian, &query)
+                .unwrap_or_else(|refusal| refusal_text(Some(query.request_id), refusal));
+            permit.send(answer);
+        });
+    }
+
+    /// A place for one more answer in flight, or the query is refused `rate_limited`.
+    fn query_permit(&mut self, request_id: &str) -> Option<mpsc::OwnedPermit<Utf8Bytes>> {
+        let permit = self.answers_tx.clone().try_reserve_owned().ok();
+        if permit.is_none() {
+            self.out.push(refusal_text(
+                Some(request_id.to_owned()),
+                refuse(
+                    ErrorCode::RateLimited,
+                    format!("at most {QUERIES_IN_FLIGHT} queries may wait for an answer"),
+                ),
+            ));
+        }
+        permit
     }
 
     /// Level 1 from now on: the replay after `last_seq`, `resumed`, then the snapshot, and the

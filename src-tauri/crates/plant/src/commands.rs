@@ -58,6 +58,8 @@ struct CommandEntry {
     ticks_left: u32,
     /// When it reached this server: its id is remembered for `COMMAND_MEMORY` from here.
     arrived: Timestamp,
+    /// The operator who sent it, for the journal entry of its end.
+    by: String,
 }
 
 impl CommandEntry {
@@ -194,9 +196,9 @@ impl CommandMemory {
         }
     }
 
-    /// Remembers a new command from its first record (already published); it is in flight
-    /// unless it was refused.
-    pub fn remember(&mut self, record: CommandRecord, now: Timestamp) {
+    /// Remembers a new command from its first record (already published), and who sent it;
+    /// it is in flight unless it was refused.
+    pub fn remember(&mut self, record: CommandRecord, now: Timestamp, by: String) {
         if !record.status.is_final() {
             self.pending.push_back(record.command_id.clone());
         }
@@ -206,8 +208,14 @@ impl CommandMemory {
                 record,
                 ticks_left: self.stage_ticks,
                 arrived: now,
+                by,
             },
         );
+    }
+
+    /// Who sent a remembered command (`""` for one not remembered).
+    pub fn sender(&self, id: &CommandId) -> &str {
+        self.commands.get(id).map_or("", |e| e.by.as_str())
     }
 
     /// Counts one tick for every command in flight and hands out those whose next stage is

@@ -8,12 +8,22 @@ use std::time::Duration;
 /// The largest admin token file read: a token is a line, not a document.
 const MAX_ADMIN_TOKEN_FILE_BYTES: u64 = 4096;
 
+/// Who may connect, and as whom (docs/protocol.md, Operators).
+#[derive(Debug, Clone)]
+pub enum Access {
+    /// `--token`: one operator named `operator`, with the role `operator`.
+    Token(Token),
+    /// `--operators FILE`: the operators it lists, each token naming one. Read at start (a bad
+    /// line stops the plant) and again by [`crate::RunningPlant::reload_operators`].
+    OperatorsFile(PathBuf),
+}
+
 /// Everything a plant server is started with. `PlantConfig::new(addr, token)` gives the
 /// defaults the binary and the app's demo mode use.
 #[derive(Debug, Clone)]
 pub struct PlantConfig {
     pub listen: SocketAddr,
-    pub token: Token,
+    pub access: Access,
     /// The plant's name, sent in `connected` and `snapshot`.
     pub name: String,
     /// Serve `/admin/*` (to loopback peers only).
@@ -30,15 +40,19 @@ pub struct PlantConfig {
     /// How many `alarm`/`command_status` events are kept for `hello.lastSeq`.
     pub history: usize,
     /// The first `seq` is `seq_start + 1`. `None`: derived from the wall clock, so that a
-    /// restarted server never reuses a number a client already saw.
+    /// restarted server never reuses a number a client already saw. Either way, a plant whose
+    /// store (`data_dir`) kept a higher `seq` from a previous run numbers on above that.
     pub seq_start: Option<u64>,
     /// Seconds a client is told to wait in the `reconnect` sent at graceful shutdown.
     pub shutdown_retry_after: f64,
     pub limits: ClientLimits,
     pub flood: Option<Flood>,
-    /// Where the plant keeps its history (`plant.sqlite3`). `None`: in memory, gone when the
-    /// server stops (tests).
+    /// Where the plant keeps its history and journal (`plant.sqlite3`). `None`: in memory,
+    /// gone when the server stops (tests).
     pub data_dir: Option<PathBuf>,
+    /// How long one minute of `alarm_shelve.minutes` lasts: a minute, except in tests, which
+    /// shorten it to see a shelf run out.
+    pub shelving_minute: Duration,
 }
 
 /// Per-client limits. Exceeding one is answered with an `error` whose `code` names it.
@@ -98,10 +112,16 @@ pub struct Flood {
 }
 
 impl PlantConfig {
+    /// The defaults, with one operator named `operator` holding `token`.
     pub fn new(listen: SocketAddr, token: Token) -> Self {
+        PlantConfig::with_access(listen, Access::Token(token))
+    }
+
+    /// The defaults, with these operators.
+    pub fn with_access(listen: SocketAddr, access: Access) -> Self {
         PlantConfig {
             listen,
-            token,
+            access,
             name: "Brewdeck demo brewery".to_owned(),
             admin: false,
             admin_token: None,
@@ -116,6 +136,7 @@ impl PlantConfig {
             limits: ClientLimits::default(),
             flood: None,
             data_dir: None,
+            shelving_minute: Duration::from_secs(60),
         }
     }
 }

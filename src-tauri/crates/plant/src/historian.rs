@@ -9,8 +9,14 @@ use std::path::Path;
 /// The store's file name inside `--data-dir`.
 pub(crate) const STORE_FILE: &str = "plant.sqlite3";
 
-/// The plant records under this source name: it has one.
+/// The plant records readings under this source name: it has one.
 pub(crate) const SOURCE: &str = "";
+/// The plant's latest `seq` is kept under this name, so a restart numbers on above it.
+const SEQ_KEY: &str = "plant.seq";
+
+/// The plant's journal entries are kept under this source (the desk keeps each server's
+/// under its own key, in the same kind of table).
+pub(crate) const JOURNAL_SOURCE: &str = "plant";
 
 #[derive(Debug)]
 pub(crate) struct Historian {
@@ -69,6 +75,22 @@ impl Historian {
                 }
             }
         }
+    }
+
+    /// The latest `seq` a previous run of this plant kept, if any.
+    pub fn last_seq(&self) -> Option<u64> {
+        match self.reader.remembered(SEQ_KEY) {
+            Ok(seq) => seq.and_then(|s| u64::try_from(s).ok()),
+            Err(e) => {
+                tracing::warn!(error = %e, "the plant's last seq could not be read");
+                None
+            }
+        }
+    }
+
+    /// Keeps the latest `seq`, committed with the next batch.
+    pub fn keep_seq(writer: &Writer, seq: u64) {
+        writer.remember(SEQ_KEY, i64::try_from(seq).unwrap_or(i64::MAX));
     }
 
     /// Waits until everything recorded so far is on disk (tests, shutdown).

@@ -2,53 +2,21 @@
 //! one frame, or refused with an `error` that carries the query's `requestId`.
 
 use crate::historian::SOURCE;
+use crate::requests::{self, refuse, Refusal};
 use crate::wire::text;
 use axum::extract::ws::Utf8Bytes;
 use brewdeck_protocol::{
-    ErrorCode, History, HistoryPoint, HistoryQuery, HistorySeries, ServerError, ServerMessage,
-    Timestamp, HISTORY_MAX_ENDPOINTS, HISTORY_MAX_POINTS, REQUEST_ID_MAX_CHARS,
+    ErrorCode, History, HistoryPoint, HistoryQuery, HistorySeries, ServerMessage, Timestamp,
+    HISTORY_MAX_ENDPOINTS, HISTORY_MAX_POINTS,
 };
 use brewdeck_store::{next_bucket, Query, Reader};
 
 /// The client's frame limit: an answer never exceeds it (docs/protocol.md, History).
 pub(crate) const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
-/// Why a query is refused, and with which code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Refusal {
-    pub code: ErrorCode,
-    pub message: String,
-}
-
-fn refuse(code: ErrorCode, message: impl Into<String>) -> Refusal {
-    Refusal {
-        code,
-        message: message.into(),
-    }
-}
-
-/// The `error` answering a refused request.
-/// An id that is not a valid `requestId` (empty, over 64 characters) is not echoed.
-pub(crate) fn refusal_text(request_id: Option<String>, refusal: Refusal) -> Utf8Bytes {
-    let request_id =
-        request_id.filter(|id| !id.is_empty() && id.chars().count() <= REQUEST_ID_MAX_CHARS);
-    text(&ServerMessage::Error(ServerError {
-        message: refusal.message,
-        code: Some(refusal.code.as_str().to_owned()),
-        recoverable: Some(true),
-        timestamp: Some(Timestamp::now()),
-        request_id,
-    }))
-}
-
 /// What is wrong with a query before anything is read, if anything.
 pub(crate) fn check(q: &HistoryQuery) -> Result<(), Refusal> {
-    if q.request_id.is_empty() || q.request_id.chars().count() > REQUEST_ID_MAX_CHARS {
-        return Err(refuse(
-            ErrorCode::BadRequest,
-            format!("requestId must be 1 to {REQUEST_ID_MAX_CHARS} characters"),
-        ));
-    }
+    requests::check_id(Some(&q.request_id))?;
     if q.endpoint_ids.is_empty() {
         return Err(refuse(ErrorCode::BadRequest, "endpointIds is empty"));
     }
@@ -86,19 +54,6 @@ pub(crate) fn check(q: &HistoryQuery) -> Result<(), Refusal> {
         return Err(refuse(ErrorCode::BadRequest, "from must be before to"));
     }
     Ok(())
-}
-
-/// A `history_query` that did not decode (or was dropped): its `requestId` if one can be
-/// read, and why.
-pub(crate) fn malformed(text: &str, why: &str) -> (Option<String>, Refusal) {
-    let request_id = serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .and_then(|v| v.get("requestId")?.as_str().map(str::to_owned))
-        .filter(|id| !id.is_empty() && id.chars().count() <= REQUEST_ID_MAX_CHARS);
-    (
-        request_id,
-        refuse(ErrorCode::BadRequest, format!("bad history_query: {why}")),
-    )
 }
 
 /// Answers a checked query (blocking: reads the store). The resolution is lowered until the
@@ -224,25 +179,5 @@ mod tests {
         assert_eq!(check(&long_id).unwrap_err().code, ErrorCode::BadRequest);
         long_id.request_id = String::new();
         assert_eq!(check(&long_id).unwrap_err().code, ErrorCode::BadRequest);
-    }
-
-    #[test]
-    fn a_malformed_query_keeps_its_request_id_when_it_has_one() {
-        let (id, r) = malformed(
-            r#"{"type":"history_query","requestId":"q-9","from":3}"#,
-            "x",
-        );
-        assert_eq!(id.as_deref(), Some("q-9"));
-        assert_eq!(r.code, ErrorCode::BadRequest);
-        assert_eq!(malformed("{not json", "x").0, None);
-        let long = format!(
-            r#"{{"type":"history_query","requestId":"{}"}}"#,
-            "y".repeat(65)
-        );
-        assert_eq!(
-            malformed(&long, "x").0,
-            None,
-            "an over-long id is not echoed"
-        );
     }
 }

@@ -4,6 +4,7 @@
 use crate::admin;
 use crate::caps;
 use crate::client;
+use crate::operators::Identity;
 use crate::problem::{bearer, problem, unauthorized};
 use crate::shared::{Full, Shared};
 use crate::state::Submitted;
@@ -34,12 +35,13 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     router.with_state(shared)
 }
 
-fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
+/// The operator the request's bearer token names, if any.
+fn identify(shared: &Shared, headers: &HeaderMap) -> Option<Identity> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(bearer)
-        .is_some_and(|presented| shared.config.token.matches(presented.trim()))
+        .and_then(|presented| shared.identify(presented.trim()))
 }
 
 async fn upgrade(
@@ -48,10 +50,10 @@ async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !authorized(&shared, &headers) {
+    let Some(identity) = identify(&shared, &headers) else {
         tracing::info!(%peer, "upgrade refused: bad token");
         return unauthorized();
-    }
+    };
     let slot = match shared.reserve_connection(peer.ip()) {
         Ok(slot) => slot,
         Err(full) => {
@@ -86,7 +88,7 @@ async fn upgrade(
         .max(1 << 20);
     ws.max_message_size(hard_limit)
         .max_frame_size(hard_limit)
-        .on_upgrade(move |socket| client::serve(shared, socket, peer, slot))
+        .on_upgrade(move |socket| client::serve(shared, socket, peer, slot, identity))
 }
 
 async fn health(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
@@ -106,8 +108,16 @@ async fn command(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if !authorized(&shared, &headers) {
+    let Some(identity) = identify(&shared, &headers) else {
         return unauthorized();
+    };
+    let role = identity.operator.role;
+    if !role.may_change() {
+        return problem(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden.as_str(),
+            format!("a {role} may not command the plant"),
+        );
     }
     if !shared.command_rate.take(peer.ip()) {
         let mut response = problem(
@@ -154,7 +164,7 @@ async fn command(
             e.to_string(),
         );
     }
-    match shared.lock().submit(command) {
+    match shared.lock().submit(command, &identity.operator) {
         Submitted::New(record) => (StatusCode::ACCEPTED, Json(record)).into_response(),
         Submitted::Repeat { record, .. } => (StatusCode::OK, Json(record)).into_response(),
     }

@@ -1,9 +1,12 @@
 //! `brewdeck-plant`: run the reference plant server standalone.
 //!
 //! Prints the bound address (`127.0.0.1:PORT`) alone on the first line of stdout, so scripts
-//! can listen on port 0 and read where it went; logs go to stderr.
+//! can listen on port 0 and read where it went; logs go to stderr. `SIGHUP` re-reads the
+//! `--operators` file.
 
-use brewdeck_plant::{admin_token_from_file, start, ClientLimits, Flood, PlantConfig};
+use brewdeck_plant::{
+    admin_token_from_file, start, Access, ClientLimits, Flood, PlantConfig, RunningPlant,
+};
 use brewdeck_protocol::Token;
 use clap::Parser;
 use std::io::Write;
@@ -34,6 +37,11 @@ struct Args {
     /// File holding the bearer token (surrounding whitespace ignored).
     #[arg(long)]
     token_file: Option<PathBuf>,
+    /// The operators: one a line, `NAME ROLE SECRET` (role viewer, operator or supervisor;
+    /// SECRET `sha256:<hex>` of the token, or the token itself). Instead of a token; SIGHUP
+    /// re-reads it.
+    #[arg(long, value_name = "FILE")]
+    operators: Option<PathBuf>,
     /// Serve /admin/* (alarm, drop, stall, unstall, stats) to loopback peers.
     #[arg(long)]
     admin: bool,
@@ -81,6 +89,10 @@ struct Args {
     /// ... each updated this many times a second.
     #[arg(long, requires = "flood_endpoints")]
     flood_rate: Option<f64>,
+    /// A test knob, hidden from --help: how many milliseconds one minute of `alarm_shelve`
+    /// lasts, so a test sees a shelf run out.
+    #[arg(long, hide = true)]
+    shelving_minute_ms: Option<u64>,
 }
 
 fn token(args: &Args) -> Result<Token, String> {
@@ -102,8 +114,21 @@ fn seconds(name: &str, s: f64) -> Result<Duration, String> {
         .map_err(|_| format!("{name} must be a positive number of seconds"))
 }
 
+/// `--operators FILE`, or the token (one operator named `operator`); not both.
+fn access(args: &Args) -> Result<Access, String> {
+    match &args.operators {
+        Some(_) if args.token.is_some() || args.token_file.is_some() => Err(
+            "--operators names every operator: it cannot be used with --token, \
+             --token-file or BREWDECK_PLANT_TOKEN"
+                .into(),
+        ),
+        Some(path) => Ok(Access::OperatorsFile(path.clone())),
+        None => Ok(Access::Token(token(args)?)),
+    }
+}
+
 fn config(args: &Args) -> Result<PlantConfig, String> {
-    let mut config = PlantConfig::new(args.listen, token(args)?);
+    let mut config = PlantConfig::with_access(args.listen, access(args)?);
     if args.telemetry_hz.is_nan() || args.telemetry_hz <= 0.0 {
         return Err("--telemetry-hz must be above zero".into());
     }
@@ -130,22 +155,64 @@ fn config(args: &Args) -> Result<PlantConfig, String> {
     if let (Some(endpoints), Some(rate_hz)) = (args.flood_endpoints, args.flood_rate) {
         config.flood = Some(Flood { endpoints, rate_hz });
     }
+    if let Some(ms) = args.shelving_minute_ms {
+        config.shelving_minute = Duration::from_millis(ms);
+    }
     Ok(config)
 }
 
-async fn wait_for_stop() {
+/// `SIGHUP`s, each a reload of the operators. Listened to before the address is printed, so
+/// a signal sent once it is seen never finds the default action (which ends the process).
+struct Hangups {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Hangups {
+    fn listen() -> Hangups {
+        Hangups {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok(),
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some(signal) = &mut self.signal {
+            if signal.recv().await.is_some() {
+                return;
+            }
+        }
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Serves until Ctrl-C or SIGTERM, reloading the operators on each SIGHUP (the plant logs the
+/// outcome).
+async fn serve_until_stopped(plant: &RunningPlant, mut hangups: Hangups) {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    loop {
+        #[cfg(unix)]
+        let terminated = async {
+            match &mut term {
+                Some(term) => {
+                    term.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminated = std::future::pending::<()>();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return,
+            _ = terminated => return,
+            _ = hangups.next() => {
+                tracing::info!("SIGHUP: reading the operators again");
+                let _ = plant.reload_operators();
+            }
+        }
+    }
 }
 
 #[tokio::main]
@@ -175,6 +242,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let hangups = Hangups::listen();
     let plant = match start(config).await {
         Ok(p) => p,
         Err(e) => {
@@ -185,7 +253,7 @@ async fn main() -> ExitCode {
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "{}", plant.local_addr());
     let _ = stdout.flush();
-    wait_for_stop().await;
+    serve_until_stopped(&plant, hangups).await;
     tracing::info!("stopping: clients are told to reconnect");
     plant.shutdown().await;
     ExitCode::SUCCESS

@@ -1,11 +1,12 @@
 //! Starting and stopping a plant server, and its background tasks.
 
 use crate::caps::MAX_PLANT_NAME_BYTES;
-use crate::config::PlantConfig;
+use crate::config::{Access, PlantConfig};
 use crate::error::PlantError;
 use crate::historian::Historian;
 use crate::http;
-use crate::shared::{until, Shared};
+use crate::operators::Operators;
+use crate::shared::{until, warn_plain, Shared};
 use crate::state::PlantState;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,6 +33,11 @@ pub struct RunningPlant {
 fn validate(config: &PlantConfig) -> Result<(), PlantError> {
     if config.tick.is_zero() {
         return Err(PlantError::Config("tick must be longer than zero".into()));
+    }
+    if config.shelving_minute.is_zero() {
+        return Err(PlantError::Config(
+            "a shelving minute must be longer than zero".into(),
+        ));
     }
     if config.heartbeat.is_zero() {
         return Err(PlantError::Config(
@@ -94,9 +100,23 @@ fn validate(config: &PlantConfig) -> Result<(), PlantError> {
     Ok(())
 }
 
+/// Who may connect at start: a bad operators file stops the plant here.
+fn operators(access: &Access) -> Result<Operators, PlantError> {
+    match access {
+        Access::Token(token) => Ok(Operators::single(token)),
+        Access::OperatorsFile(path) => {
+            let loaded = Operators::read(path)?;
+            warn_plain(path, &loaded);
+            tracing::info!(file = %path.display(), operators = loaded.operators.len(), "operators read");
+            Ok(loaded.operators)
+        }
+    }
+}
+
 /// Binds, then serves until shut down.
 pub async fn start(config: PlantConfig) -> Result<RunningPlant, PlantError> {
     validate(&config)?;
+    let operators = operators(&config.access)?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| PlantError::Bind {
@@ -109,13 +129,21 @@ pub async fn start(config: PlantConfig) -> Result<RunningPlant, PlantError> {
     })?;
     // Opening may prune a large store: off the runtime's threads.
     let data_dir = config.data_dir.clone();
-    let historian = tokio::task::spawn_blocking(move || Historian::open(data_dir.as_deref()))
-        .await
-        .map_err(|_| PlantError::Config("opening the history failed".into()))??;
+    let (historian, last_seq) = tokio::task::spawn_blocking(move || {
+        Historian::open(data_dir.as_deref()).map(|h| {
+            let last_seq = h.last_seq();
+            (h, last_seq)
+        })
+    })
+    .await
+    .map_err(|_| PlantError::Config("opening the history failed".into()))??;
     let (tx, _) = broadcast::channel(config.limits.stream_buffer);
     let mut state = PlantState::new(&config, tx);
     state.record_to(historian.writer.clone());
-    let shared = Shared::new(config, state, historian);
+    if let Some(seq) = last_seq {
+        state.continue_after(seq);
+    }
+    let shared = Shared::new(config, state, historian, operators);
 
     let app = http::router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let mut stop = shared.signals.shutdown.subscribe();
@@ -223,9 +251,28 @@ impl RunningPlant {
             }
         }
         // What the last steps recorded reaches the disk before the process may exit.
+        self.shared.lock().keep_seq();
         let shared = self.shared.clone();
         let _ = tokio::task::spawn_blocking(move || shared.historian.flush()).await;
         tracing::info!(addr = %self.addr, "plant server stopped");
+    }
+
+    /// Reads the operators file again (the binary does on `SIGHUP`). A bad file keeps the
+    /// previous list, and the error says why with its line; after a good one, every client
+    /// whose token no longer names the same operator and role is told so and closed, to come
+    /// back as who it now is. Returns how many operators there are now. With a token instead
+    /// of a file, there is nothing to read.
+    pub fn reload_operators(&self) -> Result<usize, PlantError> {
+        match self.shared.reload_operators() {
+            Ok(n) => {
+                tracing::info!(operators = n, "operators reloaded");
+                Ok(n)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "operators not reloaded: the previous list is kept");
+                Err(e)
+            }
+        }
     }
 
     /// Resolves when the server is asked to stop (Ctrl-C in the binary, or `shutdown`).

@@ -1,7 +1,9 @@
 //! What every task of one running plant server shares.
 
-use crate::config::PlantConfig;
+use crate::config::{Access, PlantConfig};
+use crate::error::PlantError;
 use crate::historian::Historian;
+use crate::operators::{Identity, Loaded, Operators};
 use crate::rate::PerPeer;
 use crate::state::PlantState;
 use std::collections::HashMap;
@@ -18,6 +20,9 @@ pub(crate) struct Signals {
     pub stall: watch::Sender<bool>,
     /// Bumped to drop every client at once, without a close handshake.
     pub drop_all: watch::Sender<u64>,
+    /// Bumped after the operators were reloaded: each client checks its token still names
+    /// the same operator.
+    pub operators: watch::Sender<u64>,
 }
 
 #[derive(Debug)]
@@ -33,6 +38,8 @@ pub(crate) struct Shared {
     pub command_rate: PerPeer,
     next_client: AtomicU64,
     pub historian: Historian,
+    /// Who may connect; replaced whole by a reload.
+    operators: Mutex<Arc<Operators>>,
 }
 
 /// Why a connection was refused.
@@ -43,7 +50,12 @@ pub(crate) enum Full {
 }
 
 impl Shared {
-    pub fn new(config: PlantConfig, state: PlantState, historian: Historian) -> Arc<Self> {
+    pub fn new(
+        config: PlantConfig,
+        state: PlantState,
+        historian: Historian,
+        operators: Operators,
+    ) -> Arc<Self> {
         let command_rate = PerPeer::new(
             config.limits.commands_per_second,
             config.limits.command_burst,
@@ -57,11 +69,41 @@ impl Shared {
                 shutdown: watch::channel(false).0,
                 stall: watch::channel(false).0,
                 drop_all: watch::channel(0).0,
+                operators: watch::channel(0).0,
             },
             connections: watch::channel(0).0,
             next_client: AtomicU64::new(1),
             historian,
+            operators: Mutex::new(Arc::new(operators)),
         })
+    }
+
+    /// The operators as they are now.
+    pub fn operators(&self) -> Arc<Operators> {
+        self.operators
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Who a presented bearer token is, if anyone.
+    pub fn identify(&self, presented: &str) -> Option<Identity> {
+        self.operators().find(presented)
+    }
+
+    /// Reads the operators file again. A bad file changes nothing (the error says why, with
+    /// its line); a good one replaces the list, and every client whose token no longer names
+    /// the same operator and role is closed. With `--token` there is nothing to read.
+    pub fn reload_operators(&self) -> Result<usize, PlantError> {
+        let Access::OperatorsFile(path) = &self.config.access else {
+            return Ok(self.operators().len());
+        };
+        let loaded = Operators::read(path)?;
+        warn_plain(path, &loaded);
+        let n = loaded.operators.len();
+        *self.operators.lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(loaded.operators);
+        self.signals.operators.send_modify(|n| *n += 1);
+        Ok(n)
     }
 
     /// The plant state. A panic elsewhere while it was held leaves it usable: every change
@@ -138,6 +180,17 @@ impl Drop for ConnectionSlot {
     fn drop(&mut self) {
         self.0.release_peer(self.1);
         self.0.connections.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+/// Says in the log which lines of the operators file hold a plain token (never the token).
+pub(crate) fn warn_plain(path: &std::path::Path, loaded: &Loaded) {
+    for line in &loaded.plain_lines {
+        tracing::warn!(
+            file = %path.display(),
+            line,
+            "operators file: a plain token on this line; write sha256:<hex of its SHA-256> instead"
+        );
     }
 }
 

@@ -4,18 +4,25 @@
 //! One mutex guards it, and every change is published to the live stream while the lock is
 //! held, so "take a snapshot and start following the stream" done under the lock has no gap
 //! and no overlap. Nothing awaits while holding it.
+//!
+//! - `alarms`: raised, cleared, acknowledged, shelved, unshelved.
+//! - `notes`: the shift's log.
+//! - `journal`: each of those, and each command's end, as a journal entry.
 
-use crate::caps::{self, Refused, MAX_HELD_ALARMS};
+mod alarms;
+mod journal;
+mod notes;
+
 use crate::commands::CommandMemory;
 use crate::config::{Flood, PlantConfig};
-use crate::historian::Pending;
+use crate::historian::{Historian, Pending};
 use crate::sim::{Brewery, SimConfig, SimEvent};
 use crate::wire::{encoded_len, text};
 use axum::extract::ws::Utf8Bytes;
 use brewdeck_protocol::{
-    Action, Alarm, AlarmId, AlarmState, Command, CommandId, CommandRecord, CommandState, Endpoint,
-    EndpointId, EndpointKind, Id, Quality, Resumed, Seq, ServerMessage, Severity, Snapshot,
-    Telemetry, Timestamp, Value,
+    Action, Alarm, AlarmId, Command, CommandId, CommandRecord, CommandState, Endpoint, EndpointId,
+    EndpointKind, Operator, Quality, Resumed, Seq, ServerMessage, Snapshot, Telemetry, Timestamp,
+    Value,
 };
 use brewdeck_store::Writer;
 use serde::Serialize;
@@ -30,6 +37,8 @@ pub(crate) enum Topic {
     Telemetry(EndpointId),
     Alarm,
     Command(CommandId),
+    /// Level 1 only: level 0 has no notes.
+    Note,
 }
 
 /// One message of the live stream, encoded once for every client.
@@ -53,10 +62,14 @@ pub(crate) enum Submitted {
     },
 }
 
+/// Why an operator's change to an alarm was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub(crate) enum AckError {
+pub(crate) enum AlarmRefusal {
     #[error("no alarm {0} is known")]
     Unknown(AlarmId),
+    /// The operator's role does not allow it (an unshelve of another's shelving).
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 /// Per-client figures for `/admin/stats`.
@@ -104,15 +117,23 @@ pub(crate) struct PlantState {
     flood_cursor: usize,
     flood_phase: f64,
     seq: Seq,
+    /// The `seq` last sent to the historian to keep.
+    seq_kept: Seq,
     history: VecDeque<(Seq, Utf8Bytes)>,
     history_cap: usize,
     alarms: BTreeMap<u64, Alarm>,
     conditions: HashMap<String, u64>,
     next_alarm: u64,
+    /// When each shelved alarm's shelf runs out, on the runtime's clock.
+    shelves: BTreeMap<u64, tokio::time::Instant>,
+    /// How long one minute of shelving lasts (shorter in tests).
+    shelving_minute: Duration,
+    next_note: u64,
     commands: CommandMemory,
     clients: BTreeMap<u64, ClientInfo>,
     tx: broadcast::Sender<Arc<Event>>,
-    /// Readings of the current step, for the historian, and where they go.
+    /// Readings of the current step, for the historian, and where they (and journal entries)
+    /// go.
     pending: Pending,
     recorder: Option<Writer>,
 }
@@ -148,11 +169,15 @@ impl PlantState {
             flood_cursor: 0,
             flood_phase: 0.0,
             seq,
+            seq_kept: seq,
             history: VecDeque::new(),
             history_cap: config.history.max(1),
             alarms: BTreeMap::new(),
             conditions: HashMap::new(),
             next_alarm: 1,
+            shelves: BTreeMap::new(),
+            shelving_minute: config.shelving_minute,
+            next_note: 1,
             commands: CommandMemory::new(config.command_stage_ticks),
             clients: BTreeMap::new(),
             tx,
@@ -232,7 +257,8 @@ impl PlantState {
 
     // ----- simulation -----
 
-    /// One simulation step: physics, alarms, and one stage of every pending command.
+    /// One simulation step: physics, alarms, shelves run out, and one stage of every pending
+    /// command.
     pub fn tick(&mut self, dt: Duration) {
         let now = Timestamp::now();
         for event in self.sim.step(dt) {
@@ -258,12 +284,35 @@ impl PlantState {
                 }
             }
         }
+        self.expire_shelves();
         self.advance_commands(now);
         self.commands.forget_old(now);
         self.send_pending();
+        self.keep_seq();
     }
 
-    /// Every reading from now on goes to the historian too.
+    /// Numbers on above `seq` (what a previous run with the same store reached), when the
+    /// counter starts below it: a client never sees a number twice, even if the clock went
+    /// back.
+    pub fn continue_after(&mut self, seq: Seq) {
+        if seq > self.seq {
+            self.seq = seq;
+            self.seq_kept = seq;
+        }
+    }
+
+    /// Sends the latest `seq` to the historian to keep, if it moved (each step, and at
+    /// shutdown).
+    pub fn keep_seq(&mut self) {
+        if self.seq != self.seq_kept {
+            if let Some(writer) = &self.recorder {
+                Historian::keep_seq(writer, self.seq);
+            }
+            self.seq_kept = self.seq;
+        }
+    }
+
+    /// Every reading and journal entry from now on goes to the historian too.
     pub fn record_to(&mut self, writer: Writer) {
         self.recorder = Some(writer);
     }
@@ -292,123 +341,26 @@ impl PlantState {
         self.send_pending();
     }
 
-    // ----- alarms -----
-
-    fn raise(
-        &mut self,
-        severity: Severity,
-        message: String,
-        endpoint: Option<EndpointId>,
-        at: Timestamp,
-    ) -> u64 {
-        let id = self.next_alarm;
-        self.next_alarm += 1;
-        let mut alarm = Alarm {
-            alarm_id: id.into(),
-            severity,
-            message,
-            timestamp: at,
-            endpoint_id: endpoint,
-            state: Some(AlarmState::Active),
-            acked: Some(false),
-            acked_by: None,
-            acked_at: None,
-            ack_note: None,
-            shelved: None,
-            seq: None,
-        };
-        self.publish_sequenced(Topic::Alarm, |seq| {
-            alarm.seq = Some(seq);
-            ServerMessage::Alarm(alarm.clone())
-        });
-        self.alarms.insert(id, alarm);
-        id
-    }
-
-    fn clear(&mut self, id: u64, at: Timestamp) -> bool {
-        let Some(mut alarm) = self.alarms.get(&id).cloned() else {
-            return false;
-        };
-        if alarm.state == Some(AlarmState::Cleared) {
-            return false;
-        }
-        alarm.state = Some(AlarmState::Cleared);
-        alarm.timestamp = at;
-        self.publish_sequenced(Topic::Alarm, |seq| {
-            alarm.seq = Some(seq);
-            ServerMessage::Alarm(alarm.clone())
-        });
-        self.keep_or_retire(id, alarm);
-        true
-    }
-
-    /// A cleared and acknowledged alarm is over: it leaves the active list (its events stay
-    /// in the history).
-    fn keep_or_retire(&mut self, id: u64, alarm: Alarm) {
-        if alarm.is_closed() {
-            self.alarms.remove(&id);
-        } else {
-            self.alarms.insert(id, alarm);
-        }
-    }
-
-    /// Raised from the admin API: a manual alarm with no simulator condition behind it.
-    /// Refused when the plant already holds `MAX_HELD_ALARMS`: every held alarm is in every
-    /// snapshot.
-    pub fn raise_manual(
-        &mut self,
-        severity: Severity,
-        message: String,
-        endpoint: Option<EndpointId>,
-    ) -> Result<(u64, Seq), Refused> {
-        caps::alarm_message(&message)?;
-        if self.alarms.len() >= MAX_HELD_ALARMS {
-            return Err(Refused::TooManyAlarms {
-                max: MAX_HELD_ALARMS,
-            });
-        }
-        let id = self.raise(severity, message, endpoint, Timestamp::now());
-        Ok((id, self.seq))
-    }
-
-    pub fn clear_manual(&mut self, id: u64) -> bool {
-        self.conditions.retain(|_, v| *v != id);
-        self.clear(id, Timestamp::now())
-    }
-
-    /// An operator acknowledges an alarm. Acknowledging twice changes nothing.
-    pub fn acknowledge(&mut self, alarm_id: &AlarmId, by: &str) -> Result<(), AckError> {
-        let key = match &alarm_id.0 {
-            Id::Number(n) => Some(*n),
-            Id::Text(s) => s.parse().ok(),
-        };
-        let Some((id, mut alarm)) = key.and_then(|k| self.alarms.get(&k).cloned().map(|a| (k, a)))
-        else {
-            return Err(AckError::Unknown(alarm_id.clone()));
-        };
-        if alarm.acked == Some(true) {
-            return Ok(());
-        }
-        alarm.acked = Some(true);
-        alarm.acked_by = Some(by.to_owned());
-        alarm.acked_at = Some(Timestamp::now());
-        self.publish_sequenced(Topic::Alarm, |seq| {
-            alarm.seq = Some(seq);
-            ServerMessage::Alarm(alarm.clone())
-        });
-        self.keep_or_retire(id, alarm);
-        Ok(())
-    }
-
     // ----- commands -----
 
-    /// A command arrives (over the socket or `POST /api/os/command`).
-    pub fn submit(&mut self, command: Command) -> Submitted {
-        self.submit_at(command, Timestamp::now())
+    /// A command arrives from an operator (over the socket or `POST /api/os/command`). One
+    /// whose role may not change the plant is rejected (`forbidden: viewer`), so whoever
+    /// follows it sees it end.
+    pub fn submit(&mut self, command: Command, by: &Operator) -> Submitted {
+        self.submit_as(command, Timestamp::now(), by)
     }
 
     /// [`PlantState::submit`] at a given time, for tests of the memory window.
+    #[cfg(test)]
     pub fn submit_at(&mut self, command: Command, now: Timestamp) -> Submitted {
+        let by = Operator {
+            name: "tester".to_owned(),
+            role: brewdeck_protocol::Role::Operator,
+        };
+        self.submit_as(command, now, &by)
+    }
+
+    fn submit_as(&mut self, command: Command, now: Timestamp, by: &Operator) -> Submitted {
         if let Some(record) = self.commands.recall(&command.command_id) {
             let record = record.clone();
             let status = text(&ServerMessage::CommandStatus(record.status(None)));
@@ -420,8 +372,16 @@ impl PlantState {
                 .err()
                 .map(|r| r.reason)
         });
+        if !by.role.may_change() {
+            record.status = CommandState::Rejected;
+            record.reason = Some(format!("forbidden: {}", by.role));
+            record.completed_at = Some(now);
+        }
         self.publish_status(&mut record);
-        self.commands.remember(record.clone(), now);
+        if record.status.is_final() {
+            self.journal_command(&record, &by.name);
+        }
+        self.commands.remember(record.clone(), now, by.name.clone());
         Submitted::New(record)
     }
 
@@ -440,6 +400,10 @@ impl PlantState {
         for record in &mut due {
             self.next_stage(record, now);
             self.publish_status(record);
+            if record.status.is_final() {
+                let by = self.commands.sender(&record.command_id).to_owned();
+                self.journal_command(record, &by);
+            }
         }
         self.commands.staged(due);
     }

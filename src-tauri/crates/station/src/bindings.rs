@@ -3,13 +3,18 @@
 //! The `bindings` test fails when `ui/src/lib/generated/station/` drifts; run it with
 //! `UPDATE_BINDINGS=1` to rewrite.
 
+use crate::annunciator::{AlarmSounds, AnnunciatorView, SoundMode};
 use crate::bridge::events;
 use crate::failure::{Failure, FailureCode};
+use crate::journal::health::{AlarmHealth, AlarmPoint, HealthRating, ShelvedNow, StaleAlarm};
+use crate::journal::view::{AckAllOutcome, JournalFilter, JournalPage, JournalSource};
+use crate::operator::{DeskOperator, Permission};
 use crate::readings::ReadingBatch;
 use crate::record::view::{
     ExportOutcome, RecordHealth, RecordView, Retention, TrendAnswer, TrendQuery, TrendSeries,
 };
 use crate::settings::{NotificationChoices, Settings, Theme};
+use crate::sound_player::SoundStatus;
 use crate::status::{AvailableUpdate, DeskSnapshot, DeskStatus, UpdateCheck};
 use crate::vault::{KeychainState, TokenPresence, TokenSource};
 use brewdeck_protocol::{binding_importing, modules_in, Binding};
@@ -51,19 +56,34 @@ pub fn typescript_bindings() -> Vec<Binding> {
     let mut elsewhere = modules_in(brewdeck_protocol::typescript_bindings(), "protocol");
     elsewhere.extend(modules_in(brewdeck_link::typescript_bindings(), "link"));
     let mut out = vec![
+        binding_importing::<AlarmSounds>(&cfg, &elsewhere),
+        binding_importing::<AnnunciatorView>(&cfg, &elsewhere),
+        binding_importing::<AckAllOutcome>(&cfg, &elsewhere),
+        binding_importing::<AlarmHealth>(&cfg, &elsewhere),
+        binding_importing::<AlarmPoint>(&cfg, &elsewhere),
         binding_importing::<AvailableUpdate>(&cfg, &elsewhere),
+        binding_importing::<DeskOperator>(&cfg, &elsewhere),
         binding_importing::<DeskSnapshot>(&cfg, &elsewhere),
         binding_importing::<DeskStatus>(&cfg, &elsewhere),
         binding_importing::<ExportOutcome>(&cfg, &elsewhere),
         binding_importing::<Failure>(&cfg, &elsewhere),
         binding_importing::<FailureCode>(&cfg, &elsewhere),
+        binding_importing::<HealthRating>(&cfg, &elsewhere),
+        binding_importing::<JournalFilter>(&cfg, &elsewhere),
+        binding_importing::<JournalPage>(&cfg, &elsewhere),
+        binding_importing::<JournalSource>(&cfg, &elsewhere),
         binding_importing::<KeychainState>(&cfg, &elsewhere),
         binding_importing::<NotificationChoices>(&cfg, &elsewhere),
+        binding_importing::<Permission>(&cfg, &elsewhere),
         binding_importing::<ReadingBatch>(&cfg, &elsewhere),
         binding_importing::<RecordHealth>(&cfg, &elsewhere),
         binding_importing::<RecordView>(&cfg, &elsewhere),
         binding_importing::<Retention>(&cfg, &elsewhere),
         binding_importing::<Settings>(&cfg, &elsewhere),
+        binding_importing::<SoundMode>(&cfg, &elsewhere),
+        binding_importing::<SoundStatus>(&cfg, &elsewhere),
+        binding_importing::<ShelvedNow>(&cfg, &elsewhere),
+        binding_importing::<StaleAlarm>(&cfg, &elsewhere),
         binding_importing::<Theme>(&cfg, &elsewhere),
         binding_importing::<TokenPresence>(&cfg, &elsewhere),
         binding_importing::<TokenSource>(&cfg, &elsewhere),

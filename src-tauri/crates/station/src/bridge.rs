@@ -36,6 +36,8 @@ pub mod events {
     pub const RECORD_STATUS: &str = "record://status";
     /// No payload: ranges the desk had not seen were fetched from the plant; ask again.
     pub const RECORD_FILLED: &str = "record://filled";
+    /// Payload: `LinkEvent` of kind `note`.
+    pub const PLANT_NOTE: &str = "plant://note";
 
     /// (constant name, event name, what it carries), for the generated TypeScript.
     pub const ALL: &[(&str, &str, &str)] = &[
@@ -76,6 +78,11 @@ pub mod events {
             RECORD_FILLED,
             "No payload: ranges the desk had not seen were fetched from the plant; ask again.",
         ),
+        (
+            "PLANT_NOTE",
+            PLANT_NOTE,
+            "Payload: LinkEvent of kind \"note\".",
+        ),
     ];
 
     /// The event a link event goes out as (`None` for readings, which are batched).
@@ -85,6 +92,7 @@ pub mod events {
             Readings { .. } | ServerChanged { .. } => None,
             Alarm { .. } => Some(PLANT_ALARM),
             Command { .. } => Some(PLANT_COMMAND),
+            Note { .. } => Some(PLANT_NOTE),
             Synced { .. } | EventsMayBeMissing { .. } | ServerError { .. } => Some(PLANT_NOTICE),
         }
     }

@@ -19,6 +19,8 @@ pub enum FailureCode {
     NotSupported,
     /// The plant does not know the endpoint or alarm, or the endpoint refuses the action.
     Refused,
+    /// The operator's role does not allow it (the plant said `forbidden`).
+    Forbidden,
     /// The app is shutting down.
     Stopped,
     /// Anything else (a file that could not be written): shown as is.
@@ -33,6 +35,7 @@ impl FailureCode {
         FailureCode::NotConnected,
         FailureCode::NotSupported,
         FailureCode::Refused,
+        FailureCode::Forbidden,
         FailureCode::Stopped,
         FailureCode::Internal,
     ];
@@ -44,6 +47,7 @@ impl FailureCode {
             FailureCode::NotConnected => "not_connected",
             FailureCode::NotSupported => "not_supported",
             FailureCode::Refused => "refused",
+            FailureCode::Forbidden => "forbidden",
             FailureCode::Stopped => "stopped",
             FailureCode::Internal => "internal",
         }
@@ -83,6 +87,7 @@ impl From<&LinkError> for Failure {
             LinkError::TokenStore(inner) => return keychain(inner),
             LinkError::NotConnected => FailureCode::NotConnected,
             LinkError::NeedsLevel1(_) | LinkError::Unsupported(_) => FailureCode::NotSupported,
+            LinkError::Refused { code, .. } if code == "forbidden" => FailureCode::Forbidden,
             LinkError::Refused { .. } => FailureCode::Refused,
             LinkError::Busy => FailureCode::Internal,
             LinkError::UnknownEndpoint(_)
@@ -128,8 +133,9 @@ mod tests {
             | FailureCode::NotConnected
             | FailureCode::NotSupported
             | FailureCode::Refused
+            | FailureCode::Forbidden
             | FailureCode::Stopped
-            | FailureCode::Internal => assert_eq!(FailureCode::ALL.len(), 7),
+            | FailureCode::Internal => assert_eq!(FailureCode::ALL.len(), 8),
         }
     }
 

@@ -89,6 +89,7 @@ mod tests {
             kind: NoticeKind::Alarm,
             title: title.to_owned(),
             body: body.to_owned(),
+            urgent: false,
         }
     }
 

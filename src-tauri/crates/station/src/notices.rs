@@ -39,6 +39,8 @@ pub struct Notice {
     pub kind: NoticeKind,
     pub title: String,
     pub body: String,
+    /// A critical alarm: stays on screen until dismissed where the desktop allows it.
+    pub urgent: bool,
 }
 
 /// A set that forgets its oldest members past a size.
@@ -75,6 +77,9 @@ impl<T: std::hash::Hash + Eq + Clone> Memory<T> {
 pub struct NoticePolicy {
     choices: NotificationChoices,
     alarms: Memory<AlarmId>,
+    /// Alarms last seen shelved: one that comes back active and unacknowledged is a new
+    /// demand on the operator, notified again.
+    shelved: HashSet<AlarmId>,
     commands: Memory<CommandId>,
     /// The first sync after start has happened: later snapshot alarms are news.
     baselined: bool,
@@ -91,6 +96,7 @@ impl NoticePolicy {
         NoticePolicy {
             choices,
             alarms: Memory::new(),
+            shelved: HashSet::new(),
             commands: Memory::new(),
             baselined: false,
             shown: VecDeque::new(),
@@ -122,9 +128,15 @@ impl NoticePolicy {
         let notice = match event {
             LinkEvent::Alarm { alarm, via } => {
                 let new = self.alarms.insert(&alarm.alarm_id);
+                if alarm.shelved.is_some() {
+                    // Shelved: out of the operator's way, on every desk.
+                    self.shelved.insert(alarm.alarm_id.clone());
+                    return None;
+                }
+                let back = self.shelved.remove(&alarm.alarm_id);
                 let on_screen_at_start =
                     !self.baselined && *via == brewdeck_link::Delivery::Snapshot;
-                (new && !on_screen_at_start && self.wants_alarm(alarm))
+                ((new || back) && !on_screen_at_start && self.wants_alarm(alarm))
                     .then(|| alarm_notice(alarm, self))
             }
             LinkEvent::Command { command, .. } => {
@@ -210,6 +222,7 @@ impl NoticePolicy {
             kind: NoticeKind::Summary,
             title: format!("{} more in Brewdeck", parts.join(" and ")),
             body: format!("{newest}Open Brewdeck to see them all."),
+            urgent: folded.iter().any(|n| n.urgent),
         })
     }
 }
@@ -241,6 +254,7 @@ fn alarm_notice(alarm: &Alarm, policy: &NoticePolicy) -> Notice {
         kind: NoticeKind::Alarm,
         title: format!("{} alarm{place}", severity_word(alarm.severity)),
         body: alarm.message.clone(),
+        urgent: alarm.severity == Severity::Critical,
     }
 }
 
@@ -275,6 +289,7 @@ fn command_notice(c: &CommandView, policy: &NoticePolicy) -> Notice {
         kind: NoticeKind::Command,
         title: format!("Command {outcome}: {what}"),
         body,
+        urgent: false,
     }
 }
 
@@ -374,6 +389,37 @@ mod tests {
         p.on_event(&synced(), now);
         assert_eq!(p.on_event(&raised(1, Delivery::Replay), now), None);
         assert!(p.on_event(&raised(2, Delivery::Live), now).is_some());
+    }
+
+    #[test]
+    fn a_shelved_alarm_is_not_notified_and_its_return_unacknowledged_is() {
+        let mut p = policy();
+        let now = Instant::now();
+        p.on_event(&synced(), now);
+        let mut shelved = alarm(5, Severity::Critical);
+        shelved.shelved = Some(brewdeck_protocol::Shelved {
+            until: brewdeck_protocol::Timestamp::now(),
+            by: "ana".into(),
+            reason: "probe swap".into(),
+        });
+        let ev = |a: Alarm| LinkEvent::Alarm {
+            alarm: a,
+            via: Delivery::Live,
+        };
+        assert_eq!(
+            p.on_event(&ev(shelved.clone()), now),
+            None,
+            "raised shelved"
+        );
+        let back = p.on_event(&ev(alarm(5, Severity::Critical)), now).unwrap();
+        assert!(back.urgent, "a critical alarm's notice is urgent");
+        // Raised, notified, then shelved: silent; back again: notified again.
+        assert!(p.on_event(&ev(alarm(6, Severity::Critical)), now).is_some());
+        shelved.alarm_id = 6.into();
+        assert_eq!(p.on_event(&ev(shelved), now), None);
+        assert!(p.on_event(&ev(alarm(6, Severity::Critical)), now).is_some());
+        // The same alarm again, not shelved in between: once.
+        assert_eq!(p.on_event(&ev(alarm(6, Severity::Critical)), now), None);
     }
 
     #[test]

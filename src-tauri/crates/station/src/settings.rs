@@ -3,6 +3,7 @@
 //! leaves half a file; a file that cannot be read is moved aside, reported, and replaced by
 //! defaults, never a crash.
 
+use crate::annunciator::AlarmSounds;
 use crate::error::StationError;
 use brewdeck_link::ServerUrl;
 use brewdeck_protocol::Severity;
@@ -23,6 +24,9 @@ pub struct Settings {
     pub site_ca_file: Option<String>,
     pub notifications: NotificationChoices,
     pub theme: Theme,
+    /// Which alarms sound, per severity. Defaulted alone, so a file from before it loads.
+    #[serde(default)]
+    pub alarm_sounds: AlarmSounds,
 }
 
 impl Default for Settings {
@@ -32,6 +36,7 @@ impl Default for Settings {
             site_ca_file: None,
             notifications: NotificationChoices::default(),
             theme: Theme::System,
+            alarm_sounds: AlarmSounds::default(),
         }
     }
 }
@@ -241,6 +246,10 @@ mod tests {
                 command_completions: false,
             },
             theme: Theme::Dark,
+            alarm_sounds: AlarmSounds {
+                high: crate::annunciator::SoundMode::Repeat,
+                ..AlarmSounds::default()
+            },
         };
         file.save(&settings).unwrap();
         assert_eq!(file.load().settings, settings);
@@ -289,6 +298,27 @@ mod tests {
             loaded.settings.notifications,
             NotificationChoices::default()
         );
+    }
+
+    #[test]
+    fn a_settings_file_from_before_alarm_sounds_loads_with_their_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = SettingsFile::in_dir(dir.path());
+        let old = br#"{"serverUrl":"wss://plant.example/ws","siteCaFile":null,
+            "notifications":{"severities":["high"],"commandCompletions":false},"theme":"dark"}"#;
+        std::fs::write(file.path(), old).unwrap();
+        let loaded = file.load();
+        assert_eq!(loaded.problem, None);
+        assert_eq!(loaded.settings.alarm_sounds, AlarmSounds::default());
+        assert_eq!(loaded.settings.theme, Theme::Dark);
+        assert_eq!(
+            loaded.settings.notifications.severities,
+            vec![Severity::High]
+        );
+        // And the new field is saved under its camelCase name.
+        file.save(&loaded.settings).unwrap();
+        let text = std::fs::read_to_string(file.path()).unwrap();
+        assert!(text.contains(r#""alarmSounds""#), "{text}");
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct DeskStatus {
 pub struct DeskSnapshot {
     pub plant: PlantSnapshot,
     pub desk: DeskStatus,
+    /// Who this desk is on the plant and what it offers (from `plant`).
+    pub operator: crate::operator::DeskOperator,
 }
 
 /// What a check for updates found.

@@ -47,6 +47,9 @@ pub struct StoreConfig {
     /// Readings waiting for the writer past which new ones are dropped (and counted) rather
     /// than blocking the caller or growing memory without bound.
     pub max_queued_readings: usize,
+    /// How many days journal entries are kept (400: a year back, with a margin). The size cap
+    /// takes readings before it takes any journal entry.
+    pub journal_days: u32,
 }
 
 const HOUR: Duration = Duration::from_secs(3_600);
@@ -66,6 +69,7 @@ impl StoreConfig {
             size_cap_bytes: 8 * GIB,
             flush_every: Duration::from_millis(500),
             max_queued_readings: 2_000_000,
+            journal_days: 400,
         }
     }
 
@@ -88,6 +92,7 @@ pub(crate) struct Retention {
     pub minute: Duration,
     pub hour: Option<Duration>,
     pub size_cap_bytes: u64,
+    pub journal: Duration,
 }
 
 impl Retention {
@@ -97,6 +102,7 @@ impl Retention {
             minute: config.minute_retention,
             hour: config.hour_retention,
             size_cap_bytes: config.size_cap_bytes,
+            journal: DAY.saturating_mul(config.journal_days),
         }
     }
 }

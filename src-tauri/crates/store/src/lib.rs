@@ -25,6 +25,8 @@
 //! - `store`: [`Store::open`]: the lock file, a damaged file moved aside, the writer thread.
 //! - `schema`: the tables, `MIGRATIONS` applied by `user_version`, opening connections.
 //! - `writer`: the [`Writer`] handle; `worker`: the writer thread, its batches and pauses.
+//! - `journal`: the journal table ([`Writer::journal`], [`Reader::journal`]): what happened and
+//!   who did it, as the protocol's entries, filtered and paged newest first.
 //! - `prune`: retention and the size cap.
 //! - `reader`: [`Reader`]: queries, gaps, stats; `plan`: choosing width and tier (pure).
 //! - `ladder`: [`LADDER_MS`], [`next_bucket`]; `bucket`: folding into buckets (pure).
@@ -42,6 +44,7 @@ mod config;
 mod coverage;
 mod error;
 pub mod fill;
+mod journal;
 mod ladder;
 mod plan;
 mod prune;

@@ -280,6 +280,7 @@ mod tests {
             minute: Duration::from_secs(minute_d * 86_400),
             hour: hour_d.map(|d| Duration::from_secs(d * 86_400)),
             size_cap_bytes: u64::MAX,
+            journal: Duration::from_secs(400 * 86_400),
         }
     }
 

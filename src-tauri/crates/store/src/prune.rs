@@ -4,6 +4,7 @@
 //! back further than it does.
 
 use crate::config::millis;
+use crate::journal;
 use crate::plan::Tier;
 use crate::schema::set_meta_i64;
 use crate::shared::Shared;
@@ -37,6 +38,7 @@ pub(crate) fn prune(conn: &mut Connection, shared: &Shared, now_ms: i64) -> rusq
             .min(cuts[1].unwrap_or(i64::MAX));
         cut_coverage(&tx, oldest_kept)?;
     }
+    journal::delete_before(&tx, since(retention.journal))?;
     tx.commit()?;
     let shrunk = cap(conn, shared, &ids, &tiers, retention.size_cap_bytes)?;
     let (pages, free) = page_counts(conn)?;
@@ -54,7 +56,8 @@ pub(crate) fn prune(conn: &mut Connection, shared: &Shared, now_ms: i64) -> rusq
     Ok(())
 }
 
-/// Deletes the oldest day of every tier, then the next, while live pages exceed the cap.
+/// Deletes the oldest day of every tier, then the next, while live pages exceed the cap; once
+/// no reading is left, the oldest day of the journal (what operators did outlives readings).
 /// Returns whether anything went.
 fn cap(
     conn: &mut Connection,
@@ -69,7 +72,14 @@ fn cap(
             return Ok(shrunk);
         }
         let Some(oldest) = oldest(conn, ids, tiers)? else {
-            return Ok(shrunk);
+            let Some(first) = journal::oldest(conn)? else {
+                return Ok(shrunk);
+            };
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            journal::delete_before(&tx, first.saturating_add(DAY_MS))?;
+            tx.commit()?;
+            shrunk = true;
+            continue;
         };
         let cut = oldest.saturating_add(DAY_MS);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -4,12 +4,14 @@
 use crate::bucket::{Acc, Folder};
 use crate::config::now_ms;
 use crate::coverage;
+use crate::journal;
 use crate::ladder::bucket_start;
 use crate::plan::{plan, Tier};
 use crate::prune::first_sql;
 use crate::schema::{open_reader, Target};
 use crate::shared::Shared;
 use crate::{Answer, Query, SeriesPoints, Stats, StoreError};
+use brewdeck_protocol::{JournalEntry, JournalQuery};
 use rusqlite::{Connection, OptionalExtension};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -213,6 +215,43 @@ impl Reader {
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(coverage::gaps(from_ms, to_ms, &covered))
+    }
+
+    /// Journal entries of `source` matching `q` (docs/protocol.md, Journal): newest first, at
+    /// most `q.limit()`, and whether older entries match too. A query `JournalQuery::check`
+    /// refuses is `BadQuery`. Reads what is committed: [`crate::Writer::flush`] first to see
+    /// entries just journaled. A row whose entry no longer decodes is skipped and counted
+    /// ([`Reader::journal_skipped`]).
+    pub fn journal(
+        &self,
+        source: &str,
+        q: &JournalQuery,
+    ) -> Result<(Vec<JournalEntry>, bool), StoreError> {
+        q.check().map_err(StoreError::BadQuery)?;
+        let conn = self.conn()?;
+        let found = journal::read(&conn, source, q)?;
+        if found.skipped > 0 {
+            self.inner
+                .shared
+                .journal_skipped
+                .fetch_add(found.skipped, Ordering::Relaxed);
+        }
+        Ok((found.entries, found.more))
+    }
+
+    /// The number last committed under `name` by [`crate::Writer::remember`], if any.
+    pub fn remembered(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        let conn = self.conn()?;
+        Ok(crate::schema::meta_i64(
+            &conn,
+            &crate::writer::remembered_key(name),
+        )?)
+    }
+
+    /// Journal rows skipped by reads since the store opened, because their entry did not
+    /// decode (a damaged row, or one written by a build that encoded it differently).
+    pub fn journal_skipped(&self) -> u64 {
+        self.inner.shared.journal_skipped.load(Ordering::Relaxed)
     }
 
     /// The earliest time the store holds, in any tier: one index seek per series and tier,

@@ -1,6 +1,6 @@
 //! The file's layout and how connections to it are opened. `MIGRATIONS[i]` takes a file from
 //! schema version `i` to `i + 1` (kept in `PRAGMA user_version`), each in its own transaction:
-//! version 2 is one more entry.
+//! a new version is one more entry, appended (a file of any older version is brought up).
 
 use crate::StoreError;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
@@ -9,7 +9,8 @@ use std::time::Duration;
 /// Bucket tables share one shape. `min`/`max` are NULL when equal to `last` (most fine
 /// buckets hold one reading); `WITHOUT ROWID` keeps rows in `(series, t)` order, so a range of
 /// one series is one index seek and a contiguous read.
-pub(crate) const MIGRATIONS: &[&str] = &["
+pub(crate) const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE meta(key TEXT PRIMARY KEY, value);
     CREATE TABLE series(
         id INTEGER PRIMARY KEY,
@@ -36,7 +37,25 @@ pub(crate) const MIGRATIONS: &[&str] = &["
     -- Joining a new interval looks for those ending near its start: without this, every older
     -- interval of the source is read, once a second.
     CREATE INDEX coverage_by_end ON coverage(source, to_ms);
-"];
+",
+    "
+    -- Version 2: the journal (what happened and who did it). `entry` is the protocol's
+    -- JournalEntry as JSON, whose `seq` is this row's; the other columns are what queries
+    -- filter on. `search` is the entry's text, note and operator, lowercased.
+    CREATE TABLE journal(
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        source TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        severity TEXT,
+        \"by\" TEXT NOT NULL,
+        search TEXT NOT NULL,
+        entry TEXT NOT NULL);
+    -- Paging back (newest first, beforeSeq) and retention by time, per source.
+    CREATE INDEX journal_by_seq ON journal(source, seq);
+    CREATE INDEX journal_by_at ON journal(source, at);
+",
+];
 
 /// The newest schema this build knows.
 pub(crate) fn known_version() -> u32 {

@@ -19,6 +19,8 @@ pub(crate) struct Shared {
     pub pruned_ms: [AtomicI64; 3],
     /// Set once the store is dropped: readers then answer `Closed`.
     pub closed: AtomicBool,
+    /// Journal rows skipped by reads because their entry no longer decodes.
+    pub journal_skipped: AtomicU64,
 }
 
 impl Shared {
@@ -38,6 +40,7 @@ impl Shared {
             earliest_ms: AtomicI64::new(earliest_ms),
             pruned_ms: pruned_ms.map(AtomicI64::new),
             closed: AtomicBool::new(false),
+            journal_skipped: AtomicU64::new(0),
         }
     }
 

@@ -128,10 +128,10 @@ impl Store {
         self.status.clone()
     }
 
-    /// Blocks until everything queued before it is committed (tests, shutdown). Fails with
-    /// `Paused` if that commit failed (the batch is then dropped and counted).
+    /// Blocks until everything queued before it is committed (tests, shutdown, and before a
+    /// journal read that must see what was just journaled); see [`Writer::flush`].
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.ask(Command::Flush)
+        self.writer.flush()
     }
 
     /// Commits what is queued, then applies retention and the size cap now instead of at the
@@ -195,7 +195,7 @@ fn first_open(target: &Target) -> Result<Connection, StoreError> {
         set_meta_i64(&conn, "born_ms", now_ms())?;
     }
     conn.query_row("SELECT count(*) FROM series", [], |r| r.get::<_, i64>(0))?;
-    for table in ["raw", "second", "minute", "hour", "coverage"] {
+    for table in ["raw", "second", "minute", "hour", "coverage", "journal"] {
         conn.query_row(
             &format!("SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)"),
             [],

@@ -7,6 +7,7 @@
 use crate::bucket::Acc;
 use crate::config::Fine;
 use crate::coverage;
+use crate::journal;
 use crate::ladder::bucket_start;
 use crate::plan::Tier;
 use crate::prune;
@@ -38,6 +39,12 @@ pub(crate) enum Command {
         from_ms: i64,
         to_ms: i64,
     },
+    Journal(journal::Pending),
+    /// A caller's number kept in `meta` (see `Writer::remember`).
+    Remember {
+        key: String,
+        value: i64,
+    },
     /// Commit what is queued now (and answer when done).
     Flush(Ack),
     /// Apply retention and the size cap now.
@@ -53,6 +60,8 @@ impl std::fmt::Debug for Command {
             Command::Record { .. } => "Record",
             Command::Import { .. } => "Import",
             Command::Cover { .. } => "Cover",
+            Command::Journal(_) => "Journal",
+            Command::Remember { .. } => "Remember",
             Command::Flush(_) => "Flush",
             Command::Prune(_) => "Prune",
             Command::LimitPages(_) => "LimitPages",
@@ -66,6 +75,9 @@ const BIG_BATCH: u64 = 200_000;
 /// While paused, retries are at most this frequent: a full disk is not cleared in 500 ms.
 const PAUSED_RETRY: Duration = Duration::from_secs(2);
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// Journal entries held for the next try while commits fail; past it the oldest are dropped
+/// (and counted). An operator's entries are worth a retry, readings are not.
+const MAX_HELD_JOURNAL: usize = 10_000;
 const MINUTE_MS: i64 = 60_000;
 const HOUR_MS: i64 = 3_600_000;
 
@@ -78,6 +90,9 @@ struct Batch {
     hour: HashMap<(i64, i64), Acc>,
     imports: Vec<(i64, i64, Vec<Point>)>,
     covers: Vec<(String, i64, i64)>,
+    journal: Vec<journal::Pending>,
+    /// Callers' numbers, the latest of each (`meta` keys).
+    remembered: HashMap<String, i64>,
     /// Readings folded in: written on commit, dropped on failure.
     readings: u64,
     /// Queue slots to give back once the batch is settled.
@@ -92,6 +107,8 @@ impl Batch {
             && self.readings == 0
             && self.imports.is_empty()
             && self.covers.is_empty()
+            && self.journal.is_empty()
+            && self.remembered.is_empty()
     }
 }
 
@@ -164,6 +181,10 @@ impl Worker {
                     from_ms,
                     to_ms,
                 }) => self.batch.covers.push((source, from_ms, to_ms)),
+                Ok(Command::Journal(entry)) => self.batch.journal.push(entry),
+                Ok(Command::Remember { key, value }) => {
+                    self.batch.remembered.insert(key, value);
+                }
                 Ok(Command::Flush(ack)) => {
                     let result = self.flush();
                     if result.is_err() {
@@ -277,6 +298,10 @@ impl Worker {
                     .fetch_add(batch.readings, Ordering::Relaxed);
                 // Ids stay assigned; their rows go with the next batch.
                 self.batch.new_series = batch.new_series;
+                self.hold_journal(batch.journal);
+                for (key, value) in batch.remembered {
+                    self.batch.remembered.entry(key).or_insert(value);
+                }
                 let reason = plain_reason(&e);
                 self.paused = Some(reason.clone());
                 Err(StoreError::Paused { reason })
@@ -284,6 +309,20 @@ impl Worker {
         };
         self.publish();
         outcome
+    }
+
+    /// Puts the journal entries of a failed batch back in front of those queued since, so
+    /// they are written, in order, by the next commit that succeeds.
+    fn hold_journal(&mut self, mut failed: Vec<journal::Pending>) {
+        failed.append(&mut self.batch.journal);
+        let excess = failed.len().saturating_sub(MAX_HELD_JOURNAL);
+        if excess > 0 {
+            failed.drain(..excess);
+            self.counters
+                .dropped
+                .fetch_add(u64::try_from(excess).unwrap_or(u64::MAX), Ordering::Relaxed);
+        }
+        self.batch.journal = failed;
     }
 
     fn publish(&self) {
@@ -359,6 +398,10 @@ impl Worker {
         }
         for (source, from, to) in &batch.covers {
             cover(&tx, source, *from, *to)?;
+        }
+        journal::insert(&tx, &batch.journal)?;
+        for (key, value) in &batch.remembered {
+            set_meta_i64(&tx, key, *value)?;
         }
         tx.commit()?;
         Ok(earliest)

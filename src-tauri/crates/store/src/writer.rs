@@ -1,9 +1,11 @@
 //! The writer handle: every call queues a command for the writer thread and returns at once.
 
 use crate::config::Retention;
+use crate::journal::Pending;
 use crate::shared::{Counters, Shared};
 use crate::worker::Command;
-use crate::{Point, Reading};
+use crate::{Point, Reading, StoreError};
+use brewdeck_protocol::JournalEntry;
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -68,6 +70,37 @@ impl Writer {
         });
     }
 
+    /// Queues a journal entry of `source` (`"plant"` on the plant; the server's key on the
+    /// desk), committed with the next batch like readings. The row's `seq` becomes the entry's,
+    /// whatever `entry.seq` says. To be sure a read sees it, [`Writer::flush`] after it.
+    pub fn journal(&self, source: &str, entry: JournalEntry) {
+        let _ = self.tx.send(Command::Journal(Pending {
+            source: source.to_owned(),
+            entry,
+        }));
+    }
+
+    /// Keeps a number under `name` with the record, committed with the next batch (the plant
+    /// keeps its last `seq` so, restarted, it numbers on from there). The latest queued wins.
+    pub fn remember(&self, name: &str, value: i64) {
+        let _ = self.tx.send(Command::Remember {
+            key: remembered_key(name),
+            value,
+        });
+    }
+
+    /// Blocks until everything queued before it (readings, journal entries, imports) is
+    /// committed, so a read that follows sees it. Commands are taken in order, so this is a
+    /// barrier. Fails with `Paused` if that commit failed (readings are then dropped and
+    /// counted; journal entries are kept for the next try).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let (ack, done) = mpsc::sync_channel(1);
+        self.tx
+            .send(Command::Flush(ack))
+            .map_err(|_| StoreError::Closed)?;
+        done.recv().map_err(|_| StoreError::Closed)?
+    }
+
     /// New retention and size cap; the writer prunes to them right away. Queries plan with
     /// them at once.
     pub fn set_retention(
@@ -77,11 +110,14 @@ impl Writer {
         hour: Option<Duration>,
         size_cap_bytes: u64,
     ) {
+        // The journal's retention is not the readings': it stays as configured.
+        let journal = self.shared.retention().journal;
         self.shared.set_retention(Retention {
             fine,
             minute,
             hour,
             size_cap_bytes,
+            journal,
         });
         let _ = self.tx.send(Command::Prune(None));
     }
@@ -91,4 +127,9 @@ impl Writer {
             .dropped
             .fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
+}
+
+/// Callers' names kept apart from the store's own `meta` keys.
+pub(crate) fn remembered_key(name: &str) -> String {
+    format!("kept:{name}")
 }

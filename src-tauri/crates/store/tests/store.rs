@@ -262,7 +262,7 @@ fn a_store_reopens_and_a_newer_schema_is_left_alone() {
     match file(&newer, Fine::PerSecond) {
         Err(StoreError::TooNew {
             found: 99,
-            known: 1,
+            known: 2,
         }) => {}
         other => panic!("want TooNew, got {:?}", other.map(|o| o.moved_aside)),
     }

@@ -111,3 +111,31 @@ describe("setpoint entry", () => {
     expect(input.getAttribute("aria-describedby")).toContain(screen.getByTestId("blocked-reason").id);
   });
 });
+
+describe("the role", () => {
+  test("a viewer's buttons are disabled, with the reason beside them; nothing is sent", async () => {
+    const sent: unknown[] = [];
+    render(EndpointControls, {
+      props: {
+        endpoint: FILL_VALVE,
+        latest: undefined,
+        blocked: "Blocked: offline",
+        command: { kind: "denied", reason: "your role (viewer) may not send commands: ask an operator or a supervisor" },
+        onSend: async (d) => {
+          sent.push(d);
+          return command({ endpointId: FILL_VALVE.id });
+        },
+      },
+    });
+    const open = screen.getByRole("button", { name: /Open/ }) as HTMLButtonElement;
+    const reason = screen.getByTestId("command-denied-reason");
+    expect(reason.textContent).toBe("Not allowed: your role (viewer) may not send commands: ask an operator or a supervisor");
+    expect(open.disabled).toBe(true);
+    expect(open.getAttribute("aria-describedby")).toBe(reason.id);
+    expect(open.title).toBe(reason.textContent);
+    // The role's reason, not the link's on top of it.
+    expect(screen.queryByTestId("blocked-reason")).toBeNull();
+    await userEvent.click(open);
+    expect(sent).toHaveLength(0);
+  });
+});

@@ -82,6 +82,7 @@ describe("settings validation", () => {
         siteCaFile: "/etc/ssl/site-ca.pem",
         notifications: { severities: ["critical", "high"], commandCompletions: false },
         theme: "dark",
+        alarmSounds: { critical: "repeat", high: "once", medium: "off", low: "off" },
       },
     });
     await until(() => screen.queryByText("Settings saved.") !== null, "the confirmation");

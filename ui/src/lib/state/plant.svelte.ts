@@ -15,7 +15,7 @@ import { BackendError, type Unlisten } from "../backend";
 import { blockedReason } from "../format";
 import type { CommandDraft, CommandView, LinkState, MissedEvents, ProtocolLevel } from "../generated/link";
 import type { Alarm, AlarmId, CommandId, Endpoint, EndpointId, Severity, Telemetry } from "../generated/protocol";
-import type { DeskSnapshot, DeskStatus, Settings } from "../generated/station";
+import type { AckAllOutcome, DeskOperator, DeskSnapshot, DeskStatus, Settings } from "../generated/station";
 import {
   DESK_RESYNC,
   DESK_STATUS,
@@ -64,6 +64,31 @@ export function unacknowledged(alarm: Alarm): boolean {
   return alarm.acked !== true;
 }
 
+/** Whether an alarm demands the operator's attention: it is counted in the banner, listed with
+ * the active alarms, announced and acknowledged by "Acknowledge all". A shelved alarm does not,
+ * until it comes back (the plant, or this desk when shelving is local, takes `shelved` off);
+ * as the Rust side judges (brewdeck_station::notices). The one place this rule lives. */
+export function demandsAttention(alarm: Alarm): boolean {
+  return alarm.shelved === undefined || alarm.shelved === null;
+}
+
+const NOT_YET = { kind: "denied", reason: "the plant's state is not read yet" } as const;
+
+/** Who this desk is before the first snapshot says: no one, offered nothing. */
+export const UNKNOWN_OPERATOR: DeskOperator = {
+  name: null,
+  role: null,
+  command: NOT_YET,
+  acknowledge: NOT_YET,
+  shelve: NOT_YET,
+  unshelveOthers: NOT_YET,
+  note: NOT_YET,
+  shelveLimitMinutes: 0,
+  shelvingIsLocal: false,
+  notesAreLocal: false,
+  journalIsLocal: false,
+};
+
 /** The plant and the desk as this page shows them. */
 export class PlantView {
   /** The first snapshot has been applied. */
@@ -81,8 +106,11 @@ export class PlantView {
   readonly readings = new ReadingStore();
   /** Recent values per endpoint (sparklines, trends). */
   readonly history = new History();
-  /** Active or unacknowledged, newest first. */
+  /** Active or unacknowledged, newest first; shelved ones included (see `activeAlarms`). */
   alarms = $state.raw<Alarm[]>([]);
+  /** Who this desk is on the plant and what its role lets it do (from each snapshot: the
+   * Rust side decides, the page only reads it). */
+  operator = $state.raw<DeskOperator>(UNKNOWN_OPERATOR);
   /** By id, oldest first. */
   readonly commands = new SvelteMap<CommandId, CommandView>();
   outbox = $state(0);
@@ -109,13 +137,18 @@ export class PlantView {
   });
   /** This desktop's commands, newest first. */
   myCommands = $derived([...this.commands.values()].filter((c) => c.mine).reverse());
-  /** Alarms listed (active or unacknowledged) by severity. */
+  /** The alarms that demand attention (not shelved), newest first. */
+  activeAlarms = $derived(this.alarms.filter(demandsAttention));
+  /** The shelved alarms, newest first. */
+  shelvedAlarms = $derived(this.alarms.filter((a) => !demandsAttention(a)));
+  /** Alarms demanding attention by severity (shelved ones are not counted). */
   alarmCounts = $derived.by(() => {
     const counts: Record<Severity, number> = { critical: 0, high: 0, medium: 0, low: 0 };
-    for (const a of this.alarms) counts[a.severity]++;
+    for (const a of this.activeAlarms) counts[a.severity]++;
     return counts;
   });
-  unacknowledgedCount = $derived(this.alarms.filter(unacknowledged).length);
+  /** Alarms demanding attention and not yet acknowledged. */
+  unacknowledgedCount = $derived(this.activeAlarms.filter(unacknowledged).length);
 
   #unlisten: Unlisten[] = [];
   #started = false;
@@ -243,16 +276,23 @@ export class PlantView {
     return view;
   }
 
-  acknowledge(alarmId: AlarmId): Promise<null> {
-    return backend.acknowledgeAlarm(alarmId);
+  /** With an optional note (≤ 500 characters); the alarm's event says when it is done. */
+  acknowledge(alarmId: AlarmId, note: string | null = null): Promise<null> {
+    return backend.acknowledgeAlarm(alarmId, note);
   }
 
-  /** Acknowledges every alarm not yet acknowledged (there is no bulk command: one each).
-   * Resolves with the failures, if any. */
-  async acknowledgeAll(): Promise<BackendError[]> {
-    const ids = this.alarms.filter(unacknowledged).map((a) => a.alarmId);
-    const results = await Promise.allSettled(ids.map((id) => backend.acknowledgeAlarm(id)));
-    return results.flatMap((r) => (r.status === "rejected" ? [BackendError.from("acknowledge_alarm", r.reason)] : []));
+  /** Every unacknowledged alarm not shelved, with one note (the Rust side picks them). */
+  acknowledgeAll(note: string | null = null): Promise<AckAllOutcome> {
+    return backend.acknowledgeAll(note);
+  }
+
+  /** Within `operator.shelveLimitMinutes`, for a reason of 1 to 200 characters. */
+  shelve(alarmId: AlarmId, minutes: number, reason: string): Promise<null> {
+    return backend.shelveAlarm(alarmId, minutes, reason);
+  }
+
+  unshelve(alarmId: AlarmId): Promise<null> {
+    return backend.unshelveAlarm(alarmId);
   }
 
   retryNow(): Promise<null> {
@@ -293,10 +333,11 @@ export class PlantView {
     for (const apply of held) apply();
   }
 
-  #applySnapshot({ plant, desk }: DeskSnapshot, now: number): void {
+  #applySnapshot({ plant, desk, operator }: DeskSnapshot, now: number): void {
     if (this.link.state === "connected" && plant.link.state !== "connected") this.history.gap(now);
     if (this.desk !== null && this.desk.server !== desk.server) this.history.clear();
     this.desk = desk;
+    this.operator = operator;
     this.link = plant.link;
     this.server = plant.server;
     this.level = plant.level;
@@ -343,17 +384,19 @@ export class PlantView {
   }
 
   #applyAlarm(alarm: Alarm): void {
-    const isNew = !this.alarms.some((a) => a.alarmId === alarm.alarmId);
+    const was = this.alarms.find((a) => a.alarmId === alarm.alarmId);
+    // Back from the shelf: it demands attention again, as if new.
+    const unshelved = was !== undefined && !demandsAttention(was) && demandsAttention(alarm);
     const others = this.alarms.filter((a) => a.alarmId !== alarm.alarmId);
     // Gone once it is both cleared and acknowledged, as in the link's model.
     const done = isClosed(alarm);
     this.alarms = done ? others : [alarm, ...others].sort(newestFirst);
-    if (isNew && !done && alarm.state !== "cleared" && unacknowledged(alarm)) {
+    if ((was === undefined || unshelved) && !done && alarm.state !== "cleared" && unacknowledged(alarm) && demandsAttention(alarm)) {
       const where = alarm.endpointId !== undefined ? this.endpoints.get(alarm.endpointId)?.name : undefined;
       this.announcement = {
         n: (this.announcement?.n ?? 0) + 1,
         severity: alarm.severity,
-        text: `New ${alarm.severity} alarm${where ? ` on ${where}` : ""}: ${alarm.message}`,
+        text: `${unshelved ? "Back from the shelf: " : "New "}${alarm.severity} alarm${where ? ` on ${where}` : ""}: ${alarm.message}`,
       };
     }
   }

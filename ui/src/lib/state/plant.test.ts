@@ -44,6 +44,7 @@ function deskSnapshot(temperature: number, link: LinkState, alarms: Alarm[] = []
       missedEvents: null,
       counters: { badFrames: 0, oversizedFrames: 0, unknownMessages: 0, duplicates: 0, serverErrors: 0, connections: 1 },
       features: ["history"],
+      operator: null,
     },
     desk: {
       demo: true,
@@ -55,10 +56,24 @@ function deskSnapshot(temperature: number, link: LinkState, alarms: Alarm[] = []
         siteCaFile: null,
         notifications: { severities: ["critical"], commandCompletions: true },
         theme: "system",
+        alarmSounds: { critical: "repeat", high: "once", medium: "off", low: "off" },
       },
       settingsProblem: null,
       staleAfterMs: 30000,
       version: "0.1.0",
+    },
+    operator: {
+      name: null,
+      role: null,
+      command: { kind: "allowed" },
+      acknowledge: { kind: "allowed" },
+      shelve: { kind: "allowed" },
+      unshelveOthers: { kind: "allowed" },
+      note: { kind: "allowed" },
+      shelveLimitMinutes: 480,
+      shelvingIsLocal: true,
+      notesAreLocal: true,
+      journalIsLocal: true,
     },
   };
 }

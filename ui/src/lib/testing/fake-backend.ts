@@ -9,7 +9,17 @@ import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { BackendEvent, BackendEvents } from "../backend";
 import type { CommandName } from "../generated/app/commands";
 import type { CommandDraft, CommandView } from "../generated/link";
-import type { DeskSnapshot, DeskStatus, ExportOutcome, Failure, RecordView, Retention, Settings, TrendQuery } from "../generated/station";
+import type {
+  AckAllOutcome,
+  DeskSnapshot,
+  DeskStatus,
+  ExportOutcome,
+  Failure,
+  RecordView,
+  Retention,
+  Settings,
+  TrendQuery,
+} from "../generated/station";
 import { emptyTrend, recordView } from "./fixtures";
 
 export interface Call {
@@ -85,7 +95,14 @@ export class FakeBackend {
         };
         return view;
       }
+      case "acknowledge_all": {
+        // Every unacknowledged alarm not shelved, as the Rust side picks them.
+        const acknowledged = this.snapshot.plant.alarms.filter((a) => a.acked !== true && a.shelved == null).length;
+        return { acknowledged, refused: null } satisfies AckAllOutcome;
+      }
       case "acknowledge_alarm":
+      case "shelve_alarm":
+      case "unshelve_alarm":
       case "connect":
       case "disconnect":
       case "retry_now":

@@ -2,8 +2,17 @@
 // demo plant's areas and kinds, ids as numbers like the demo's.
 
 import type { CommandView, LinkState } from "../generated/link";
-import type { Alarm, Endpoint, EndpointId, Value } from "../generated/protocol";
-import type { DeskSnapshot, DeskStatus, RecordView, TrendAnswer, TrendQuery, TrendSeries } from "../generated/station";
+import type { Alarm, Endpoint, EndpointId, Shelved, Value } from "../generated/protocol";
+import type {
+  DeskOperator,
+  DeskSnapshot,
+  DeskStatus,
+  Permission,
+  RecordView,
+  TrendAnswer,
+  TrendQuery,
+  TrendSeries,
+} from "../generated/station";
 
 export const HLT_TEMP: Endpoint = {
   id: 1,
@@ -118,12 +127,66 @@ export function deskStatus(overrides: Partial<DeskStatus> = {}): DeskStatus {
       siteCaFile: null,
       notifications: { severities: ["critical"], commandCompletions: true },
       theme: "system",
+      alarmSounds: { critical: "repeat", high: "once", medium: "off", low: "off" },
     },
     settingsProblem: null,
     staleAfterMs: 30_000,
     version: "0.1.0",
     ...overrides,
   };
+}
+
+const ALLOWED: Permission = { kind: "allowed" };
+
+/** What the desk offers an operator; by default a server that names no one and lets this desk
+ * do everything (as the demo plant). */
+export function deskOperator(overrides: Partial<DeskOperator> = {}): DeskOperator {
+  return {
+    name: null,
+    role: null,
+    command: ALLOWED,
+    acknowledge: ALLOWED,
+    shelve: ALLOWED,
+    unshelveOthers: ALLOWED,
+    note: ALLOWED,
+    shelveLimitMinutes: 480,
+    shelvingIsLocal: false,
+    notesAreLocal: false,
+    journalIsLocal: false,
+    ...overrides,
+  };
+}
+
+/** A viewer, as the Rust side words its refusals (brewdeck_station::operator). */
+export function viewer(name = "val"): DeskOperator {
+  const denied = (what: string): Permission => ({
+    kind: "denied",
+    reason: `your role (viewer) may not ${what}: ask an operator or a supervisor`,
+  });
+  return deskOperator({
+    name,
+    role: "viewer",
+    command: denied("send commands"),
+    acknowledge: denied("acknowledge alarms"),
+    shelve: denied("shelve alarms"),
+    unshelveOthers: denied("unshelve alarms"),
+    note: denied("write notes"),
+    shelveLimitMinutes: 0,
+  });
+}
+
+/** An operator: shelves up to an hour, unshelves only their own. */
+export function operator(name = "ana"): DeskOperator {
+  return deskOperator({
+    name,
+    role: "operator",
+    unshelveOthers: { kind: "denied", reason: "your role (operator) may unshelve only what you shelved: ask a supervisor" },
+    shelveLimitMinutes: 60,
+  });
+}
+
+export function supervisor(name = "sam"): DeskOperator {
+  return deskOperator({ name, role: "supervisor", shelveLimitMinutes: 480 });
 }
 
 export interface SnapshotOptions {
@@ -133,6 +196,8 @@ export interface SnapshotOptions {
   alarms?: Alarm[];
   commands?: CommandView[];
   desk?: Partial<DeskStatus>;
+  /** Who the desk is (default: `deskOperator()`). */
+  operator?: DeskOperator;
   /** Age of every reading, in ms. */
   ageMs?: number;
 }
@@ -141,6 +206,7 @@ export function deskSnapshot(options: SnapshotOptions = {}): DeskSnapshot {
   const catalog = options.catalog ?? CATALOG;
   const values = options.values ?? VALUES;
   const link = options.link ?? CONNECTED;
+  const who = options.operator ?? deskOperator();
   return {
     plant: {
       link,
@@ -165,9 +231,11 @@ export function deskSnapshot(options: SnapshotOptions = {}): DeskSnapshot {
       lastSeq: 10,
       missedEvents: null,
       counters: { badFrames: 0, oversizedFrames: 0, unknownMessages: 0, duplicates: 0, serverErrors: 0, connections: 1 },
-      features: ["history"],
+      features: who.shelvingIsLocal ? ["history", "operators"] : ["history", "operators", "shelving"],
+      operator: who.name !== null && who.role !== null ? { name: who.name, role: who.role } : null,
     },
     desk: deskStatus(options.desk),
+    operator: who,
   };
 }
 
@@ -184,6 +252,11 @@ export function alarm(overrides: Partial<Alarm> & Pick<Alarm, "alarmId">): Alarm
     seq: alarmSeq++,
     ...overrides,
   };
+}
+
+/** An alarm's shelving: by whom, why, until `minutes` after `from`. */
+export function shelving(by: string, reason: string, minutes: number, from = Date.now()): Shelved {
+  return { by, reason, until: new Date(from + minutes * 60_000).toISOString() };
 }
 
 let commandRevision = 1;

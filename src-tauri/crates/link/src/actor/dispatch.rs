@@ -3,11 +3,11 @@
 use super::{Actor, Flow};
 use crate::error::LinkError;
 use crate::events::{Delivery, LinkEvent};
-use crate::history::MAX_HISTORY_IN_FLIGHT;
 use crate::ops::Op;
+use crate::requests::{Request, Waiter};
 use crate::session::Session;
 use crate::state::{LinkState, ProtocolLevel};
-use brewdeck_protocol::{AlarmAck, ClientMessage, HistoryQuery, FEATURE_HISTORY};
+use brewdeck_protocol::{AlarmAck, ClientMessage, FEATURE_SHELVING};
 use tokio::time::Instant;
 
 impl Actor {
@@ -73,7 +73,7 @@ impl Actor {
                     None => Flow::Continue,
                 }
             }
-            Op::Acknowledge(alarm_id, reply) => {
+            Op::Acknowledge(alarm_id, note, reply) => {
                 let Some(s) = session.filter(|s| s.ready) else {
                     let _ = reply.send(Err(LinkError::NotConnected));
                     return Flow::Continue;
@@ -84,6 +84,15 @@ impl Actor {
                 }
                 if !self.model.has_alarm(&alarm_id) {
                     let _ = reply.send(Err(LinkError::UnknownAlarm(alarm_id)));
+                    return Flow::Continue;
+                }
+                if s.features.iter().any(|f| f == FEATURE_SHELVING) {
+                    // Answered by `done` or by the `error` that refuses it (a viewer's).
+                    let request = Request::Acknowledge { alarm_id, note };
+                    return self.request(Some(s), request, Waiter::Done(reply)).await;
+                }
+                if note.is_some() {
+                    let _ = reply.send(Err(LinkError::Unsupported("acknowledgement notes")));
                     return Flow::Continue;
                 }
                 match s
@@ -104,34 +113,7 @@ impl Actor {
                     }
                 }
             }
-            Op::History(request, reply) => {
-                let Some(s) = session else {
-                    let _ = reply.send(Err(LinkError::NotConnected));
-                    return Flow::Continue;
-                };
-                if !s.features.iter().any(|f| f == FEATURE_HISTORY) {
-                    let _ = reply.send(Err(LinkError::Unsupported("history")));
-                    return Flow::Continue;
-                }
-                // Callers that gave up leave their entry until the session ends: count only
-                // those still waiting.
-                self.queries.retain(|_, r| !r.is_closed());
-                self.parked_queries.retain(|(_, r)| !r.is_closed());
-                if self.queries.len() + self.parked_queries.len() >= MAX_HISTORY_IN_FLIGHT {
-                    let _ = reply.send(Err(LinkError::Busy));
-                    return Flow::Continue;
-                }
-                if !s.ready {
-                    // Connected but still syncing (a caller that saw `Connected` asks at
-                    // once): it goes out when the session is ready, or fails if it ends.
-                    self.parked_queries.push((request, reply));
-                    return Flow::Continue;
-                }
-                match self.send_history(s, request, reply).await {
-                    Ok(()) => Flow::Continue,
-                    Err(reason) => Flow::Lost(reason),
-                }
-            }
+            Op::Request(request, waiter) => self.request(session, request, waiter).await,
             Op::RetryNow | Op::Connect => {
                 let busy = session.is_some()
                     || matches!(*self.state.borrow(), LinkState::Connecting { .. });
@@ -227,29 +209,116 @@ impl Actor {
         Ok(())
     }
 
-    /// Sends one `history_query` under a fresh `requestId`, and remembers who waits for it.
-    pub(super) async fn send_history(
+    /// A request goes out now on a ready session, waits for the session to be ready when
+    /// it is syncing, and fails at once otherwise.
+    async fn request(
+        &mut self,
+        session: Option<&mut Session>,
+        request: Request,
+        waiter: Waiter,
+    ) -> Flow {
+        let feature = request.feature();
+        // A server that does not serve shelving (as it last said): this desk keeps it, on
+        // line or not.
+        if !self.model.features.iter().any(|f| f == feature) {
+            if let Request::Shelve { .. } | Request::Unshelve { .. } = request {
+                match self.shelve_locally(request) {
+                    Some(Ok(())) => waiter.answer(crate::requests::Answer::Done),
+                    Some(Err(e)) => waiter.fail(e),
+                    None => waiter.fail(LinkError::Unsupported(feature)),
+                }
+                return Flow::Continue;
+            }
+        }
+        let Some(s) = session else {
+            waiter.fail(LinkError::NotConnected);
+            return Flow::Continue;
+        };
+        if !s.features.iter().any(|f| f == feature) {
+            waiter.fail(LinkError::Unsupported(feature));
+            return Flow::Continue;
+        }
+        // Callers that gave up leave their entry until the session ends: count only those
+        // still waiting.
+        self.queries.retain(|_, w| !w.is_closed());
+        self.parked_queries.retain(|(_, w)| !w.is_closed());
+        let waiting = self
+            .queries
+            .values()
+            .chain(self.parked_queries.iter().map(|(_, w)| w));
+        if let Err(e) = waiter.room(waiting) {
+            waiter.fail(e);
+            return Flow::Continue;
+        }
+        if !s.ready {
+            // Connected but still syncing (a caller that saw `Connected` asks at once): it
+            // goes out when the session is ready, or fails if it ends first.
+            self.parked_queries.push((request, waiter));
+            return Flow::Continue;
+        }
+        match self.send_request(s, request, waiter).await {
+            Ok(()) => Flow::Continue,
+            Err(reason) => Flow::Lost(reason),
+        }
+    }
+
+    /// Shelving for a server that does not serve it: kept by this desk (`None` for any other
+    /// request).
+    fn shelve_locally(&mut self, request: Request) -> Option<Result<(), LinkError>> {
+        let refused = |message: String| LinkError::Refused {
+            code: "bad_request".to_owned(),
+            message,
+        };
+        let (id, shelved) = match request {
+            Request::Shelve {
+                alarm_id,
+                minutes,
+                reason,
+            } => {
+                if let Err(why) = crate::local_shelf::check(minutes, &reason) {
+                    return Some(Err(refused(why)));
+                }
+                if !self.model.has_alarm(&alarm_id) {
+                    return Some(Err(LinkError::UnknownAlarm(alarm_id)));
+                }
+                let shelved = self.model.local_shelf.shelve(
+                    alarm_id.clone(),
+                    minutes,
+                    reason,
+                    Instant::now(),
+                );
+                (alarm_id, Some(shelved))
+            }
+            Request::Unshelve { alarm_id } => {
+                self.model.local_shelf.unshelve(&alarm_id);
+                (alarm_id, None)
+            }
+            _ => return None,
+        };
+        tracing::info!(alarm_id = %id, shelved = shelved.is_some(), "shelving kept by this desk");
+        if let Some(event) = self.model.set_local_shelved(&id, shelved) {
+            self.emit(event);
+        }
+        self.rearm_expiry();
+        Some(Ok(()))
+    }
+
+    /// Sends one request under a fresh `requestId`, and remembers who waits for it.
+    pub(super) async fn send_request(
         &mut self,
         s: &mut Session,
-        request: crate::history::HistoryRequest,
-        reply: crate::ops::Reply<Result<brewdeck_protocol::History, LinkError>>,
+        request: Request,
+        waiter: Waiter,
     ) -> Result<(), String> {
         self.next_query += 1;
-        let request_id = format!("h-{}", self.next_query);
-        let query = ClientMessage::HistoryQuery(HistoryQuery {
-            request_id: request_id.clone(),
-            endpoint_ids: request.endpoint_ids,
-            from: request.from,
-            to: request.to,
-            max_points: request.max_points,
-        });
-        match s.send(&query).await {
+        let request_id = format!("r-{}", self.next_query);
+        match s.send(&request.message(request_id.clone())).await {
             Ok(()) => {
-                self.queries.insert(request_id, reply);
+                self.queries.insert(request_id, waiter);
                 Ok(())
             }
             Err(reason) => {
-                let _ = reply.send(Err(LinkError::NotConnected));
+                waiter.fail(LinkError::NotConnected);
                 Err(reason)
             }
         }

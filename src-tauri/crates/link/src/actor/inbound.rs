@@ -6,6 +6,7 @@ use super::{Actor, PostJob};
 use crate::error::LinkError;
 use crate::events::LinkEvent;
 use crate::model::MissedEvents;
+use crate::requests::Answer;
 use crate::session::Session;
 use crate::state::{LinkState, ProtocolLevel};
 use crate::subscriptions::delta;
@@ -97,6 +98,7 @@ impl Actor {
                     .is_some_and(|p| p.iter().any(|p| p == PROTOCOL_V1));
                 s.features = c.features.clone().unwrap_or_default();
                 self.model.features = s.features.clone();
+                self.model.operator = c.operator.clone();
                 return self.greeted(s, level1, c.plant.clone(), c.last_seq).await;
             }
             // A server that skips `connected` is an old one: level 0.
@@ -104,11 +106,7 @@ impl Actor {
             self.model.features.clear();
             self.greeted(s, false, None, None).await?;
         }
-        let seq = match &message {
-            ServerMessage::Alarm(a) => a.seq,
-            ServerMessage::CommandStatus(c) => c.seq,
-            _ => None,
-        };
+        let seq = message.seq();
         if let Some((ours, theirs)) = self.model.epoch_jump(seq) {
             let reason = self.new_epoch(ours, theirs);
             if s.level == Some(ProtocolLevel::Level1) {
@@ -191,22 +189,25 @@ impl Actor {
                 }
             }
             ServerMessage::History(h) => {
-                // An answer nobody waits for any more (its caller gave up) is dropped.
-                if let Some(reply) = self.queries.remove(&h.request_id) {
-                    let _ = reply.send(Ok(h));
-                }
+                let id = h.request_id.clone();
+                self.answer(&id, Answer::History(h));
             }
+            ServerMessage::Journal(j) => {
+                let id = j.request_id.clone();
+                self.answer(&id, Answer::Journal(j));
+            }
+            ServerMessage::Done(d) => self.answer(&d.request_id, Answer::Done),
             ServerMessage::Error(e)
                 if e.request_id
                     .as_ref()
                     .is_some_and(|id| self.queries.contains_key(id)) =>
             {
                 // A refused request is its caller's answer, not an event of the plant.
-                if let Some(reply) = e.request_id.as_ref().and_then(|id| self.queries.remove(id)) {
-                    let _ = reply.send(Err(LinkError::Refused {
+                if let Some(waiter) = e.request_id.as_ref().and_then(|id| self.queries.remove(id)) {
+                    waiter.fail(LinkError::Refused {
                         code: e.code.unwrap_or_default(),
                         message: e.message,
-                    }));
+                    });
                 }
             }
             ServerMessage::Error(e) => {
@@ -228,13 +229,29 @@ impl Actor {
                 ));
             }
             ServerMessage::Connected(_) | ServerMessage::Pong(_) | ServerMessage::Heartbeat(_) => {}
-            ServerMessage::Journal(_) | ServerMessage::Note(_) | ServerMessage::Done(_) => {}
+            ServerMessage::Note(note) => {
+                if self.model.is_new(Some(note.seq)) {
+                    self.model.saw(Some(note.seq));
+                    self.emit(LinkEvent::Note {
+                        note,
+                        via: s.delivery(),
+                    });
+                }
+            }
             ServerMessage::Unknown => {
                 self.model.counters.unknown_messages += 1;
                 tracing::debug!(kind = ?peek_type(text), "unknown message type ignored");
             }
         }
         Ok(())
+    }
+
+    /// An answer to a request goes to whoever waits for it; one nobody waits for any more
+    /// (its caller gave up) is dropped.
+    fn answer(&mut self, request_id: &str, answer: Answer) {
+        if let Some(waiter) = self.queries.remove(request_id) {
+            waiter.answer(answer);
+        }
     }
 
     /// The server's numbers are not the ones the link followed: forget them, say what may be
@@ -339,10 +356,10 @@ impl Actor {
         }
         self.flush_outbox(s).await?;
         let mut parked = std::mem::take(&mut self.parked_queries).into_iter();
-        while let Some((request, reply)) = parked.next() {
-            if let Err(reason) = self.send_history(s, request, reply).await {
-                for (_, reply) in parked {
-                    let _ = reply.send(Err(LinkError::NotConnected));
+        while let Some((request, waiter)) = parked.next() {
+            if let Err(reason) = self.send_request(s, request, waiter).await {
+                for (_, waiter) in parked {
+                    waiter.fail(LinkError::NotConnected);
                 }
                 return Err(reason);
             }

@@ -19,14 +19,14 @@ use crate::config::LinkConfig;
 use crate::error::LinkError;
 use crate::events::{Delivery, LinkEvent};
 use crate::model::PlantModel;
-use crate::ops::{Op, Reply};
+use crate::ops::Op;
 use crate::session::{Inbound, Session};
 use crate::state::LinkState;
 use crate::subscriptions::Subscriptions;
 use crate::token_store::TokenStore;
 use crate::transport::http::{CommandPoster, PostOutcome};
 use crate::transport::{BoxSocket, DialError, Dialer};
-use brewdeck_protocol::{CommandId, CommandRequest, History, Timestamp, Token};
+use brewdeck_protocol::{CommandId, CommandRequest, Timestamp, Token};
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -109,13 +109,10 @@ pub(crate) struct Actor {
     /// Reconnects for a new epoch since the last sync: the first is at once, as a fresh
     /// start; a server that keeps jumping gets the backoff like any failure.
     epoch_redials: u32,
-    /// `history_query` sent on the open session, by `requestId`, and who waits for each.
-    pub(crate) queries: HashMap<String, Reply<Result<History, LinkError>>>,
-    /// Queries asked between `connected` and the session being ready: sent once it is.
-    pub(crate) parked_queries: Vec<(
-        crate::history::HistoryRequest,
-        Reply<Result<History, LinkError>>,
-    )>,
+    /// Requests sent on the open session, by `requestId`, and who waits for each.
+    pub(crate) queries: HashMap<String, crate::requests::Waiter>,
+    /// Requests asked between `connected` and the session being ready: sent once it is.
+    pub(crate) parked_queries: Vec<(crate::requests::Request, crate::requests::Waiter)>,
     pub(crate) next_query: u64,
 }
 
@@ -435,11 +432,11 @@ impl Actor {
     /// be asked about again, so they become `unknown`, never repeated.
     fn after_session(&mut self, session: &Session) {
         // Their answers would have come on this connection: none will now.
-        for (_, reply) in self.queries.drain() {
-            let _ = reply.send(Err(LinkError::NotConnected));
+        for (_, waiter) in self.queries.drain() {
+            waiter.fail(LinkError::NotConnected);
         }
-        for (_, reply) in self.parked_queries.drain(..) {
-            let _ = reply.send(Err(LinkError::NotConnected));
+        for (_, waiter) in self.parked_queries.drain(..) {
+            waiter.fail(LinkError::NotConnected);
         }
         if session.level == Some(crate::state::ProtocolLevel::Level0) {
             for view in self.model.commands.in_flight() {
@@ -520,7 +517,12 @@ impl Actor {
 
     /// Re-arms the outbox expiry timer on the earliest deadline.
     pub fn rearm_expiry(&mut self) {
-        match self.model.commands.next_deadline() {
+        let shelf = self.model.local_shelf.next_deadline();
+        let next = match (self.model.commands.next_deadline(), shelf) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match next {
             Some(at) => {
                 self.expiry.as_mut().reset(at);
                 self.expiry_armed = true;
@@ -530,6 +532,13 @@ impl Actor {
     }
 
     pub fn expire_outbox(&mut self) {
+        // Shelvings this desk kept whose time is up: the alarms come back.
+        for id in self.model.local_shelf.expire(Instant::now()) {
+            tracing::info!(alarm_id = %id, "a shelving kept by this desk ended");
+            if let Some(event) = self.model.set_local_shelved(&id, None) {
+                self.emit(event);
+            }
+        }
         for command in self.model.commands.expire(Instant::now()) {
             tracing::warn!(command_id = %command.command_id, "command expired in the outbox");
             self.emit(LinkEvent::Command {

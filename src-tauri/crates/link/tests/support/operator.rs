@@ -38,7 +38,7 @@ pub async fn operate(
             if !open.is_empty() {
                 // Offline or racing a clear: the operator tries again on the next round.
                 let _ = link
-                    .acknowledge(open[rng.usize(..open.len())].clone())
+                    .acknowledge(open[rng.usize(..open.len())].clone(), None)
                     .await;
             }
         }

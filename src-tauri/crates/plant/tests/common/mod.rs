@@ -278,3 +278,128 @@ pub async fn first_line(
         .unwrap();
     (line, stdout)
 }
+
+// ----- operators -----
+
+/// The hex SHA-256 of a token, as an operators file names it.
+pub fn sha256_hex(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Each operator's token in [`OPERATORS`].
+pub const ANA: &str = "ana-token-51c2";
+pub const BEN: &str = "ben-token-8d0e";
+pub const SUE: &str = "sue-token-2b77";
+pub const VIC: &str = "vic-token-94fa";
+
+/// Two operators, a supervisor and a viewer.
+pub fn operators_text() -> String {
+    format!(
+        "# name  role        secret\n\
+         ana     operator    sha256:{}\n\
+         ben     operator    sha256:{}\n\
+         sue     supervisor  sha256:{}   # the shift lead\n\
+         vic     viewer      sha256:{}\n",
+        sha256_hex(ANA),
+        sha256_hex(BEN),
+        sha256_hex(SUE),
+        sha256_hex(VIC),
+    )
+}
+
+/// An operators file with `text`, in a folder removed when the guard goes.
+pub fn operators_file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("operators");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+/// A plant whose operators are [`operators_text`]; keep the guard while it runs.
+pub async fn plant_of_operators(
+    f: impl FnOnce(&mut PlantConfig),
+) -> (RunningPlant, tempfile::TempDir) {
+    let (dir, path) = operators_file(&operators_text());
+    let plant = plant_with(|c| {
+        c.access = brewdeck_plant::Access::OperatorsFile(path);
+        f(c);
+    })
+    .await;
+    (plant, dir)
+}
+
+impl Client {
+    /// Connected with `token`, `hello`, and the snapshot.
+    pub async fn level1_as(plant: &RunningPlant, token: &str) -> (Client, Snapshot) {
+        let mut c = try_connect(&plant.ws_url(), Some(token)).await.unwrap();
+        c.expect_connected().await;
+        c.hello(None).await;
+        let snapshot = c.expect_snapshot().await;
+        (c, snapshot)
+    }
+
+    /// The `error` refusing the request `id`, skipping anything before it.
+    pub async fn refusal(&mut self, id: &str) -> brewdeck_protocol::ServerError {
+        self.until(|m| match m {
+            ServerMessage::Error(e) if e.request_id.as_deref() == Some(id) => Some(e),
+            ServerMessage::Done(d) if d.request_id == id => panic!("{id} was carried out"),
+            _ => None,
+        })
+        .await
+    }
+
+    /// The `done` of the request `id`, skipping anything before it.
+    pub async fn done(&mut self, id: &str) {
+        self.until(|m| match m {
+            ServerMessage::Done(d) if d.request_id == id => Some(()),
+            ServerMessage::Error(e) if e.request_id.as_deref() == Some(id) => {
+                panic!("{id} was refused: {e:?}")
+            }
+            _ => None,
+        })
+        .await
+    }
+
+    /// The next `alarm` about `id` that `f` accepts.
+    pub async fn alarm(
+        &mut self,
+        id: u64,
+        mut f: impl FnMut(&brewdeck_protocol::Alarm) -> bool,
+    ) -> brewdeck_protocol::Alarm {
+        let id = brewdeck_protocol::AlarmId::from(id);
+        self.until(|m| match m {
+            ServerMessage::Alarm(a) if a.alarm_id == id && f(&a) => Some(a),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Asks the journal and waits for the answer (or panics on a refusal).
+    pub async fn journal(
+        &mut self,
+        query: brewdeck_protocol::JournalQuery,
+    ) -> brewdeck_protocol::Journal {
+        let id = query.request_id.clone();
+        self.send(&ClientMessage::JournalQuery(query)).await;
+        self.until(|m| match m {
+            ServerMessage::Journal(j) if j.request_id == id => Some(j),
+            ServerMessage::Error(e) if e.request_id.as_deref() == Some(id.as_str()) => {
+                panic!("{id} was refused: {e:?}")
+            }
+            _ => None,
+        })
+        .await
+    }
+}
+
+/// A journal query with only its id.
+pub fn journal_query(id: &str) -> brewdeck_protocol::JournalQuery {
+    brewdeck_protocol::JournalQuery {
+        request_id: id.into(),
+        ..Default::default()
+    }
+}

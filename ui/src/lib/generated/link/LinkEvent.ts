@@ -2,6 +2,7 @@
 import type { Alarm } from "../protocol/Alarm";
 import type { CommandView } from "./CommandView";
 import type { Delivery } from "./Delivery";
+import type { Note } from "../protocol/Note";
 import type { ProtocolLevel } from "./ProtocolLevel";
 import type { Telemetry } from "../protocol/Telemetry";
 
@@ -9,4 +10,4 @@ import type { Telemetry } from "../protocol/Telemetry";
  * One plant event. A follower that falls behind the channel is told it lagged, and should
  * take a fresh snapshot.
  */
-export type LinkEvent = { "kind": "readings", readings: Array<Telemetry>, } | { "kind": "alarm", alarm: Alarm, via: Delivery, } | { "kind": "command", command: CommandView, via: Delivery, } | { "kind": "synced", level: ProtocolLevel, plant: string | null, endpoints: number, lastSeq: number | null, } | { "kind": "events_may_be_missing", fromSeq: number, toSeq: number, } | { "kind": "server_error", code: string | null, message: string, } | { "kind": "server_changed", server: string, };
+export type LinkEvent = { "kind": "readings", readings: Array<Telemetry>, } | { "kind": "alarm", alarm: Alarm, via: Delivery, } | { "kind": "command", command: CommandView, via: Delivery, } | { "kind": "note", note: Note, via: Delivery, } | { "kind": "synced", level: ProtocolLevel, plant: string | null, endpoints: number, lastSeq: number | null, } | { "kind": "events_may_be_missing", fromSeq: number, toSeq: number, } | { "kind": "server_error", code: string | null, message: string, } | { "kind": "server_changed", server: string, };

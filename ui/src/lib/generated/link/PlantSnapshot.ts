@@ -6,6 +6,7 @@ import type { EndpointId } from "../protocol/EndpointId";
 import type { LinkCounters } from "./LinkCounters";
 import type { LinkState } from "./LinkState";
 import type { MissedEvents } from "./MissedEvents";
+import type { Operator } from "../protocol/Operator";
 import type { ProtocolLevel } from "./ProtocolLevel";
 import type { ReadingView } from "./ReadingView";
 
@@ -38,4 +39,9 @@ missedEvents: MissedEvents | null, counters: LinkCounters,
  * The optional level-1 features the server listed (`history`, ...): the desk asks only
  * for those.
  */
-features: Array<string>, };
+features: Array<string>, 
+/**
+ * Who this desk is on the server (feature `operators`), as it last said; kept while
+ * the link is down, so a viewer's desk stays a viewer's.
+ */
+operator: Operator | null, };

@@ -17,7 +17,9 @@ export const DESK_RESYNC = "desk://resync";
 export const RECORD_STATUS = "record://status";
 /** No payload: ranges the desk had not seen were fetched from the plant; ask again. */
 export const RECORD_FILLED = "record://filled";
+/** Payload: LinkEvent of kind "note". */
+export const PLANT_NOTE = "plant://note";
 /** Every code a command's Failure may carry. */
-export const FAILURE_CODES = ["invalid_input", "keychain_unavailable", "not_connected", "not_supported", "refused", "stopped", "internal"] as const;
+export const FAILURE_CODES = ["invalid_input", "keychain_unavailable", "not_connected", "not_supported", "refused", "forbidden", "stopped", "internal"] as const;
 /** Endpoint kinds a server sends only when they change: current while the link is up. */
 export const REPORTED_ON_CHANGE = ["pump", "valve", "heater", "switch", "setpoint"] as const;

@@ -63,7 +63,7 @@ pub async fn run(link: &Link, out: &Output, line: &str) -> Next {
             }
             Err(e) => link_error(out, &e),
         },
-        Op::Ack { alarm_id } => match link.acknowledge(alarm_id.clone()).await {
+        Op::Ack { alarm_id } => match link.acknowledge(alarm_id.clone(), None).await {
             Ok(()) => {
                 out.line(&json!({"kind": "ack_sent", "alarmId": alarm_id}));
             }

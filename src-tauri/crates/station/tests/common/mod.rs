@@ -1,0 +1,3 @@
+//! Helpers shared by the station's integration tests that need them.
+
+pub mod pulse;
