@@ -84,7 +84,6 @@ scenario("two operators: one shelves with a reason, the other sees who and until
       return (await r.isExisting()) && (await textOf(app, `${row(id)} [data-testid=alarm-acked-by]`)) === null;
     }, 60_000);
   }
-  assert.match(plant.log(), /unshelved|shelving ended|back from the shelf/i);
 });
 
 scenario("an acknowledgement's note appears in the other desk's journal view", async (ctx) => {

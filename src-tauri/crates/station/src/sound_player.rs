@@ -27,6 +27,14 @@ pub const RETRY_EVERY: Duration = Duration::from_secs(5);
 const CLOSE_AFTER: Duration = Duration::from_secs(2);
 /// How often the thread looks whether single sounds have ended, while the device is open.
 const LOOK_EVERY: Duration = Duration::from_millis(250);
+/// Stream errors that go on this long, without a quiet second, mean the device is lost. A
+/// single one is a glitch the stream goes on after: ALSA's pulse plugin reports one as a
+/// stream starts.
+const FAULTY_FOR: Duration = Duration::from_secs(2);
+/// A pause this long between stream errors ends a run of them.
+const QUIET: Duration = Duration::from_secs(1);
+/// Stream errors kept for the thread to read: a dead device can report one per poll.
+const FAULTS_KEPT: usize = 64;
 
 /// Whether the desk can make a sound, for the UI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -56,12 +64,14 @@ enum Order {
     Report(oneshot::Sender<NowPlaying>),
 }
 
-/// The device failed under a playing stream (word from the audio thread): which opening of
-/// the device, so a late word about one already closed does not close its successor. On a
-/// channel of its own: the orders' channel closing is what ends the player's thread.
+/// An error of a playing stream (word from the audio thread): which opening of the device,
+/// so a late word about one already closed does not close its successor. On a channel of its
+/// own: the orders' channel closing is what ends the player's thread.
 struct Fault {
     opening: u64,
     reason: String,
+    /// The stream has ended: the device is gone.
+    lost: bool,
 }
 
 /// The handle of the player's thread; the thread ends, and its sound with it, when the last
@@ -197,12 +207,14 @@ struct Speaker {
     openings: u64,
     faults: mpsc::Receiver<Fault>,
     /// Cloned into each opened device's error callback.
-    fault_tx: mpsc::Sender<Fault>,
+    fault_tx: mpsc::SyncSender<Fault>,
+    /// The first and the latest stream error of a run of them.
+    faulty: Option<(Instant, Instant)>,
 }
 
 impl Speaker {
     fn new(status: watch::Sender<SoundStatus>) -> Speaker {
-        let (fault_tx, faults) = mpsc::channel();
+        let (fault_tx, faults) = mpsc::sync_channel(FAULTS_KEPT);
         Speaker {
             tracks: Tracks::decode(),
             device: None,
@@ -216,6 +228,7 @@ impl Speaker {
             openings: 0,
             faults,
             fault_tx,
+            faulty: None,
         }
     }
 
@@ -288,14 +301,31 @@ impl Speaker {
     /// Ends what has ended: single sounds that played out, the device once idle a while; and
     /// tries again a repeating sound that waits for the device.
     fn look(&mut self) {
-        while let Ok(Fault { opening, reason }) = self.faults.try_recv() {
+        // Bounded: a dead device reports as fast as it is read.
+        for _ in 0..FAULTS_KEPT {
+            let Ok(fault) = self.faults.try_recv() else {
+                break;
+            };
             // About a device closed since: nothing to do.
-            if opening == self.openings && self.device.is_some() {
+            if fault.opening != self.openings || self.device.is_none() {
+                continue;
+            }
+            let now = Instant::now();
+            let first = match self.faulty {
+                Some((first, latest)) if now.duration_since(latest) < QUIET => first,
+                _ => {
+                    tracing::debug!(reason = %fault.reason, "sound stream error");
+                    now
+                }
+            };
+            self.faulty = Some((first, now));
+            if fault.lost || now.duration_since(first) >= FAULTY_FOR {
                 self.repeating = None;
                 self.once.clear();
                 self.device = None;
-                self.last_try = Some(Instant::now());
-                self.unavailable(reason);
+                self.faulty = None;
+                self.last_try = Some(now);
+                self.unavailable(fault.reason);
             }
         }
         self.once.retain(|p| !p.empty());
@@ -341,13 +371,20 @@ impl Speaker {
         if self.device.is_none() {
             self.last_try = Some(Instant::now());
             self.openings += 1;
+            self.faulty = None;
             let opening = self.openings;
             let faults = self.fault_tx.clone();
             let opened = DeviceSinkBuilder::from_default_device()
                 .map(|b| {
                     b.with_error_callback(move |e: CpalError| {
-                        if let Some(reason) = fatal(&e) {
-                            let _ = faults.send(Fault { opening, reason });
+                        if let Some(lost) = lost(&e) {
+                            let reason = e.to_string();
+                            // A full channel already says enough.
+                            let _ = faults.try_send(Fault {
+                                opening,
+                                reason,
+                                lost,
+                            });
                         }
                     })
                 })
@@ -391,14 +428,19 @@ impl Speaker {
     }
 }
 
-/// Why a running stream can no longer play, or `None` for a glitch it recovers from.
-fn fatal(e: &CpalError) -> Option<String> {
+/// Whether a stream error means the device is gone (the stream has ended), or `None` for a
+/// glitch the stream recovers from by itself (an underrun). Others may pass or persist.
+fn lost(e: &CpalError) -> Option<bool> {
     match e.kind() {
         CpalErrorKind::Xrun | CpalErrorKind::DeviceChanged | CpalErrorKind::RealtimeDenied => {
             tracing::debug!(error = %e, "sound glitch");
             None
         }
-        _ => Some(e.to_string()),
+        // cpal ends the stream after these.
+        CpalErrorKind::DeviceNotAvailable
+        | CpalErrorKind::HostUnavailable
+        | CpalErrorKind::StreamInvalidated => Some(true),
+        _ => Some(false),
     }
 }
 
@@ -445,7 +487,14 @@ mod tests {
         let reason = with_causes(&e);
         assert!(reason.starts_with("Error opening the stream"), "{reason}");
         assert!(reason.contains("connection refused"), "{reason}");
-        assert_eq!(fatal(&CpalError::new(CpalErrorKind::Xrun)), None);
-        assert!(fatal(&CpalError::new(CpalErrorKind::DeviceNotAvailable)).is_some());
+        assert_eq!(lost(&CpalError::new(CpalErrorKind::Xrun)), None);
+        assert_eq!(
+            lost(&CpalError::new(CpalErrorKind::DeviceNotAvailable)),
+            Some(true)
+        );
+        assert_eq!(
+            lost(&CpalError::new(CpalErrorKind::BackendError)),
+            Some(false)
+        );
     }
 }

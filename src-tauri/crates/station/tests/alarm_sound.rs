@@ -65,11 +65,11 @@ async fn a_repeating_critical_sound_is_heard_until_stopped() {
     eprintln!("RMS after stop: {after:.6}");
     assert!(after < SILENT, "still sounding after stop: RMS {after}");
 
-    // The server gone: a status for the UI and no panic, and a sound asked for then plays
-    // nothing...
+    // The server gone under a playing sound: a status for the UI, no panic, nothing plays...
+    player.start_repeating(Sound::Critical);
+    assert_eq!(player.now_playing().await.repeating, Some(Sound::Critical));
     let mut status = player.watch_status();
     pulse.stop();
-    player.start_repeating(Sound::Critical);
     let unavailable = tokio::time::timeout(
         Duration::from_secs(10),
         status.wait_for(|s| matches!(s, SoundStatus::Unavailable { .. })),
@@ -96,7 +96,18 @@ async fn a_repeating_critical_sound_is_heard_until_stopped() {
         back > AUDIBLE,
         "not heard after the server came back: RMS {back}"
     );
-    player.stop();
+
+    // Dropping the last handle ends the player's thread, and the sound with it: the status
+    // channel closes once the thread is gone.
+    let mut status = player.watch_status();
+    drop(player);
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while status.changed().await.is_ok() {}
+    })
+    .await
+    .expect("the player's thread ends with its last handle");
+    let level = pulse.record_level(Duration::from_millis(500));
+    assert!(level < SILENT, "a dropped player still sounds: RMS {level}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -121,14 +132,4 @@ async fn repeating_then_stopping_at_once_leaves_nothing_playing() {
     assert_eq!(player.now_playing().await, NowPlaying::default());
     let level = pulse.record_level(Duration::from_millis(500));
     assert!(level < SILENT, "something still sounds: RMS {level}");
-
-    // Dropping the last handle ends the thread, and its sound: the status channel closes
-    // once the thread is gone.
-    player.start_repeating(Sound::Critical);
-    assert_eq!(player.now_playing().await.repeating, Some(Sound::Critical));
-    let mut status = player.watch_status();
-    drop(player);
-    while status.changed().await.is_ok() {}
-    let level = pulse.record_level(Duration::from_millis(500));
-    assert!(level < SILENT, "a dropped player still sounds: RMS {level}");
 }

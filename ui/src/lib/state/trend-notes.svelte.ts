@@ -95,22 +95,31 @@ export class TrendNotes {
     }
   }
 
+  /** The range wanted, when it was not asked for: now, or a second after the last ask. */
   #schedule(): void {
     if (this.#stopped || !this.#visible || this.#inflight || this.#timer !== undefined) return;
-    const want = this.#want;
-    if (!want || (this.#asked && this.#asked.fromMs === want.fromMs && this.#asked.toMs === want.toMs)) return;
+    if (!this.#wanted()) return;
     const wait = this.#lastAskAt + NOTES_MIN_INTERVAL_MS - this.#now();
-    if (wait > 0) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#schedule();
-      }, wait);
+    if (wait <= 0) {
+      void this.#ask();
       return;
     }
-    void this.#ask(want);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (!this.#stopped && this.#visible && !this.#inflight) void this.#ask();
+    }, wait);
   }
 
-  async #ask(range: { fromMs: number; toMs: number }): Promise<void> {
+  /** The range wanted, if it is not the one asked for. */
+  #wanted(): { fromMs: number; toMs: number } | null {
+    const want = this.#want;
+    if (!want || (this.#asked && this.#asked.fromMs === want.fromMs && this.#asked.toMs === want.toMs)) return null;
+    return want;
+  }
+
+  async #ask(): Promise<void> {
+    const range = this.#wanted();
+    if (!range) return;
     const seq = ++this.#seq;
     this.#asked = range;
     this.#lastAskAt = this.#now();

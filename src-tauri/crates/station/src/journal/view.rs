@@ -19,15 +19,12 @@ pub enum JournalSource {
 #[serde(rename_all = "camelCase", default)]
 #[ts(optional_fields)]
 pub struct JournalFilter {
-    #[ts(type = "number")]
     pub from_ms: Option<i64>,
-    #[ts(type = "number")]
     pub to_ms: Option<i64>,
     pub kinds: Vec<JournalKind>,
     pub severities: Vec<Severity>,
     pub text: Option<String>,
     /// Older than this entry (the last `seq` of the previous page).
-    #[ts(type = "number")]
     pub before_seq: Option<u64>,
     pub limit: Option<u32>,
     /// This desk's own record even when the plant keeps a journal.

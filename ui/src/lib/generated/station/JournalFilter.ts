@@ -5,11 +5,11 @@ import type { Severity } from "../protocol/Severity";
 /**
  * The journal view's filters. Times are milliseconds since the epoch.
  */
-export type JournalFilter = { fromMs: number, toMs: number, kinds: Array<JournalKind>, severities: Array<Severity>, text?: string, 
+export type JournalFilter = { fromMs?: number, toMs?: number, kinds: Array<JournalKind>, severities: Array<Severity>, text?: string, 
 /**
  * Older than this entry (the last `seq` of the previous page).
  */
-beforeSeq: number, limit?: number, 
+beforeSeq?: number, limit?: number, 
 /**
  * This desk's own record even when the plant keeps a journal.
  */
