@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A tour of the real app against a standalone brewdeck-plant: screenshots of the operator's
-screen (normal, alarm, settings, reconnecting) and, with --flood, how the webview keeps up with
+screen (normal, alarm, shelved, journal, health, settings, reconnecting) and, with --flood, how the webview keeps up with
 500 endpoints updating 20 times a second (frame times, event-loop lag, CPU). Not a test: a
 tool for the figures and pictures in notes and README. Run under Xvfb and a private D-Bus
 session, e.g. DESKTOP_HOME=target/tour ./dev tour, or by hand:
@@ -138,6 +138,50 @@ def main():
         wait_until("the alarm row", lambda: page.find_all("[data-testid=alarm-row]"))
         time.sleep(1)  # a paint after the DOM update
         page.screenshot(os.path.join(out, "alarm.png"))
+
+        # The operator's record: an acknowledgement with a note, a shelved alarm, a note for the
+        # shift's log, and the journal that holds them.
+        def row_of(message, testid="alarm-row"):
+            return page.script(
+                "for (const r of document.querySelectorAll(`[data-testid=${arguments[1]}]`))"
+                " if (r.textContent.includes(arguments[0])) return r.getAttribute('data-alarm-id');"
+                " return null;", message, testid)
+        def type_into(css, value, event="input"):
+            page.script("const e = document.querySelector(arguments[0]); e.value = arguments[1];"
+                        " e.dispatchEvent(new Event(arguments[2], {bubbles: true}));", css, value, event)
+        kettle = wait_until("the kettle's row", lambda: row_of("Kettle temperature"))
+        kettle_row = f'[data-testid=alarm-row][data-alarm-id="{kettle}"]'
+        type_into(f"{kettle_row} [data-testid=ack-note-input]", "boil-over contained, lid cracked open")
+        page.click(f"{kettle_row} [data-testid=ack-submit]")
+        wait_until("the acknowledgement", lambda: page.script(
+            "return document.querySelector(arguments[0])?.textContent ?? ''",
+            f"{kettle_row} [data-testid=alarm-ack-note]"))
+        glycol = wait_until("the glycol row", lambda: row_of("Glycol supply"))
+        page.click(f'[data-testid=alarm-row][data-alarm-id="{glycol}"] [data-testid=shelve-button]')
+        wait_until("the shelve dialog", lambda: page.find_all("[data-testid=shelve-dialog]"))
+        type_into("[data-testid=shelve-minutes]", "30", "change")
+        type_into("[data-testid=shelve-reason]", "glycol header valve being serviced")
+        page.click("[data-testid=shelve-confirm]")
+        page.click("[data-testid=alarms-filter-shelved]")
+        wait_until("the shelved row", lambda: page.find_all("[data-testid=shelved-row]"))
+        time.sleep(1)  # a paint after the DOM update
+        page.screenshot(os.path.join(out, "shelved.png"))
+        page.click("[data-testid=alarms-filter-active]")
+
+        page.click("[data-testid=tab-journal]")
+        page.click("[data-testid=journal-subtab-log]")
+        type_into("[data-testid=note-input]", "FV-2 dry hopped, 4 kg Citra; next gravity reading at 14:00")
+        page.click("[data-testid=note-submit]")
+        wait_until("the note listed", lambda: page.find_all("[data-testid=note-row]"))
+        page.click("[data-testid=journal-subtab-entries]")
+        wait_until("the journal's rows", lambda: len(page.find_all("[data-testid=journal-row]")) >= 5)
+        time.sleep(1)
+        page.screenshot(os.path.join(out, "journal.png"))
+        page.click("[data-testid=journal-subtab-health]")
+        wait_until("alarm health", lambda: page.find_all("[data-testid=alarm-health-rating]"))
+        time.sleep(1)
+        page.screenshot(os.path.join(out, "health.png"))
+        page.click("[data-testid=tab-alarms]")
 
         for css in ["[data-testid=tab-settings]", "[data-testid=settings]"]:
             try:
