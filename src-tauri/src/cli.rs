@@ -32,7 +32,8 @@ pub struct Launch {
     pub demo: bool,
     /// From `BREWDECK_TOKEN`: used for this run only, never stored.
     pub env_token: Option<Token>,
-    /// Tray, single instance and hide-on-close: the real desktop, not `tauri::test`.
+    /// Tray, single instance, hide-on-close and alarm sounds: the real desktop, not
+    /// `tauri::test`.
     pub desktop_shell: bool,
     /// Overrides of the app's folders (tests).
     pub config_dir: Option<PathBuf>,

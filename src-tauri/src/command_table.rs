@@ -41,6 +41,10 @@ macro_rules! with_command_table {
             export_journal_csv(filter: JournalFilter) -> ExportOutcome;
             /// ISA-18.2's alarm figures over the last 24 hours.
             alarm_health() -> AlarmHealth;
+            /// Stops the alarm sound without acknowledging anything.
+            silence_alarms() -> ();
+            /// Whether an alarm sounds now, and whether the desk can sound at all.
+            alarm_sound() -> Option<AlarmSoundView>;
             subscribe(endpoints: Vec<EndpointId>) -> ();
             unsubscribe(endpoints: Vec<EndpointId>) -> ();
             /// Opens the log folder in the desktop's file manager.

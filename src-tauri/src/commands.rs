@@ -11,6 +11,7 @@ use crate::desk::Desk;
 use crate::error::AppError;
 use brewdeck_link::{CommandDraft, CommandView};
 use brewdeck_protocol::{AlarmId, EndpointId};
+use brewdeck_station::alarm_sounds::AlarmSoundView;
 use brewdeck_station::bridge::events;
 use brewdeck_station::journal::{AckAllOutcome, AlarmHealth, JournalFilter, JournalPage};
 use brewdeck_station::record::view::{
@@ -159,6 +160,20 @@ pub async fn export_journal_csv<R: Runtime>(
     filter: JournalFilter,
 ) -> Result<ExportOutcome, AppError> {
     desk.export_journal_csv(app, filter).await
+}
+
+#[tracing::instrument(skip_all, err(Debug))]
+pub async fn silence_alarms<R: Runtime>(_app: &AppHandle<R>, desk: &Desk) -> Result<(), AppError> {
+    desk.silence_alarms();
+    Ok(())
+}
+
+#[tracing::instrument(skip_all, err(Debug))]
+pub async fn alarm_sound<R: Runtime>(
+    _app: &AppHandle<R>,
+    desk: &Desk,
+) -> Result<Option<AlarmSoundView>, AppError> {
+    Ok(desk.alarm_sound())
 }
 
 #[tracing::instrument(skip_all, err(Debug))]

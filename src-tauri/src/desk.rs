@@ -39,6 +39,10 @@ pub struct Desk {
     keychain_service: String,
     pub log_dir: PathBuf,
     choices: watch::Sender<NotificationChoices>,
+    /// The sound each severity makes, as the settings say.
+    pub alarm_sounds: watch::Sender<brewdeck_station::annunciator::AlarmSounds>,
+    /// The alarm sound's task, once started (`sound::start`).
+    pub sounds: std::sync::OnceLock<brewdeck_station::alarm_sounds::AlarmSoundsHandle>,
     current: Mutex<Current>,
     /// Held by every command that changes the server or the token: they run one at a time,
     /// so two saves cannot interleave their moves.
@@ -119,6 +123,7 @@ impl Desk {
         config.connect_on_start = false;
         let link = Link::spawn(config, Arc::new(vault.clone()))?;
         let (choices, choices_rx) = watch::channel(settings.notifications.clone());
+        let alarm_sounds = watch::channel(settings.alarm_sounds).0;
         let bridge = Bridge::new(&link, choices_rx);
         link.follow_catalog(true).await?;
         tracing::info!(
@@ -144,6 +149,8 @@ impl Desk {
             keychain_service,
             log_dir,
             choices,
+            alarm_sounds,
+            sounds: std::sync::OnceLock::new(),
             current: Mutex::new(Current {
                 settings,
                 settings_problem: problem,
@@ -276,6 +283,7 @@ impl Desk {
             .await
             .map_err(|_| AppError::Internal("saving the settings failed".to_owned()))??;
         self.choices.send_replace(settings.notifications.clone());
+        self.alarm_sounds.send_replace(settings.alarm_sounds);
         {
             let mut c = self.current();
             c.settings = settings;

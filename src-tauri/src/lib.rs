@@ -25,6 +25,7 @@ pub mod logs;
 pub mod output;
 pub mod record;
 pub mod shell;
+pub mod sound;
 pub mod updates;
 
 pub use commands::COMMAND_NAMES;
@@ -121,6 +122,10 @@ fn setup<R: Runtime>(
     let demo = desk.is_demo();
     let link = desk.link.clone();
     record::start(app, &desk);
+    // The real desktop only: tests on the mock runtime never play on a developer's speakers.
+    if launch.desktop_shell {
+        sound::start(app, &desk);
+    }
     app.manage(desk);
     shell::show_title(app, demo);
     if launch.desktop_shell {

@@ -45,8 +45,9 @@ pub fn install_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let item = |i: TrayItem| MenuItem::with_id(app, i.id(), i.label(), true, None::<&str>);
     let show = item(TrayItem::Show)?;
     let retry = item(TrayItem::RetryNow)?;
+    let silence = item(TrayItem::Silence)?;
     let quit = item(TrayItem::Quit)?;
-    let menu = Menu::with_items(app, &[&show, &retry, &quit])?;
+    let menu = Menu::with_items(app, &[&show, &retry, &silence, &quit])?;
     TrayIconBuilder::with_id(TRAY)
         .icon(Image::from_bytes(ICON_OFFLINE)?)
         .tooltip(TOOLTIP_STARTING)
@@ -59,6 +60,11 @@ pub fn install_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
                     tauri::async_runtime::spawn(async move {
                         let _ = link.retry_now().await;
                     });
+                }
+            }
+            Some(TrayItem::Silence) => {
+                if let Some(desk) = app.try_state::<Desk>() {
+                    desk.silence_alarms();
                 }
             }
             Some(TrayItem::Quit) => {

@@ -7,6 +7,7 @@ import type { CommandName, Commands } from "./generated/app/commands";
 import type { CommandDraft, LinkEvent, LinkState } from "./generated/link";
 import type { AlarmId, EndpointId } from "./generated/protocol";
 import type {
+  AlarmSoundView,
   DeskStatus,
   Failure,
   FailureCode,
@@ -18,6 +19,7 @@ import type {
   TrendQuery,
 } from "./generated/station";
 import {
+  ALARM_SOUND,
   DESK_RESYNC,
   DESK_STATUS,
   FAILURE_CODES,
@@ -101,6 +103,10 @@ export const journal = (filter: JournalFilter) => call("journal", { filter });
 export const exportJournalCsv = (filter: JournalFilter) => call("export_journal_csv", { filter });
 /** ISA-18.2's alarm figures over the last 24 hours. */
 export const alarmHealth = () => call("alarm_health");
+/** Stops the alarm sound; acknowledges nothing (ISA-18.2 keeps them apart). */
+export const silenceAlarms = () => call("silence_alarms");
+/** Whether an alarm sounds now and whether the desk can sound at all (null: no sound here). */
+export const alarmSound = () => call("alarm_sound");
 export const subscribe = (endpoints: EndpointId[]) => call("subscribe", { endpoints });
 export const unsubscribe = (endpoints: EndpointId[]) => call("unsubscribe", { endpoints });
 export const openLogFolder = () => call("open_log_folder");
@@ -133,6 +139,7 @@ export interface BackendEvents {
   [DESK_RESYNC]: null;
   [RECORD_STATUS]: RecordView;
   [RECORD_FILLED]: null;
+  [ALARM_SOUND]: AlarmSoundView;
 }
 
 export type BackendEvent = keyof BackendEvents;
@@ -144,6 +151,7 @@ export function on<E extends BackendEvent>(event: E, handler: (payload: BackendE
 }
 
 export {
+  ALARM_SOUND,
   DESK_RESYNC,
   DESK_STATUS,
   LINK_STATE,

@@ -3,6 +3,7 @@
 //! The `bindings` test fails when `ui/src/lib/generated/station/` drifts; run it with
 //! `UPDATE_BINDINGS=1` to rewrite.
 
+use crate::alarm_sounds::AlarmSoundView;
 use crate::annunciator::{AlarmSounds, AnnunciatorView, SoundMode};
 use crate::bridge::events;
 use crate::failure::{Failure, FailureCode};
@@ -60,6 +61,7 @@ pub fn typescript_bindings() -> Vec<Binding> {
         binding_importing::<AnnunciatorView>(&cfg, &elsewhere),
         binding_importing::<AckAllOutcome>(&cfg, &elsewhere),
         binding_importing::<AlarmHealth>(&cfg, &elsewhere),
+        binding_importing::<AlarmSoundView>(&cfg, &elsewhere),
         binding_importing::<AlarmPoint>(&cfg, &elsewhere),
         binding_importing::<AvailableUpdate>(&cfg, &elsewhere),
         binding_importing::<DeskOperator>(&cfg, &elsewhere),

@@ -38,6 +38,8 @@ pub mod events {
     pub const RECORD_FILLED: &str = "record://filled";
     /// Payload: `LinkEvent` of kind `note`.
     pub const PLANT_NOTE: &str = "plant://note";
+    /// Payload: `AlarmSoundView`, when the alarm sound starts, stops or its device changes.
+    pub const ALARM_SOUND: &str = "alarm://sound";
 
     /// (constant name, event name, what it carries), for the generated TypeScript.
     pub const ALL: &[(&str, &str, &str)] = &[
@@ -82,6 +84,11 @@ pub mod events {
             "PLANT_NOTE",
             PLANT_NOTE,
             "Payload: LinkEvent of kind \"note\".",
+        ),
+        (
+            "ALARM_SOUND",
+            ALARM_SOUND,
+            "Payload: AlarmSoundView, when the sound starts, stops or its device changes.",
         ),
     ];
 

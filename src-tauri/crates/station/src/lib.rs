@@ -20,6 +20,7 @@
 //! - [`target`]: where the desk connects (`--demo`, `--server`, the settings) and whether a
 //!   settings save moves it; [`shell`]: the window title and the tray's words and icon.
 
+pub mod alarm_sounds;
 pub mod annunciator;
 pub mod bindings;
 pub mod bridge;

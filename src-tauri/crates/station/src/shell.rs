@@ -21,18 +21,26 @@ pub fn window_title(demo: bool) -> &'static str {
 pub enum TrayItem {
     Show,
     RetryNow,
+    /// Stops the alarm sound without acknowledging anything.
+    Silence,
     Quit,
 }
 
 impl TrayItem {
     /// In menu order.
-    pub const ALL: [TrayItem; 3] = [TrayItem::Show, TrayItem::RetryNow, TrayItem::Quit];
+    pub const ALL: [TrayItem; 4] = [
+        TrayItem::Show,
+        TrayItem::RetryNow,
+        TrayItem::Silence,
+        TrayItem::Quit,
+    ];
 
     /// The menu item's id (what a click reports).
     pub fn id(self) -> &'static str {
         match self {
             TrayItem::Show => "show",
             TrayItem::RetryNow => "retry",
+            TrayItem::Silence => "silence",
             TrayItem::Quit => "quit",
         }
     }
@@ -41,6 +49,7 @@ impl TrayItem {
         match self {
             TrayItem::Show => "Show Brewdeck",
             TrayItem::RetryNow => "Retry now",
+            TrayItem::Silence => "Silence alarms",
             TrayItem::Quit => "Quit",
         }
     }

@@ -32,6 +32,7 @@ async fn a_repeating_critical_sound_is_heard_until_stopped() {
     let (_one, mut pulse) = private_pulse().await;
     let player = SoundPlayer::start();
     let before = pulse.record_level(Duration::from_millis(500));
+    eprintln!("RMS before any sound: {before:.6}");
     assert!(
         before < SILENT,
         "sound before any was asked for: RMS {before}"
@@ -107,6 +108,7 @@ async fn a_repeating_critical_sound_is_heard_until_stopped() {
     .await
     .expect("the player's thread ends with its last handle");
     let level = pulse.record_level(Duration::from_millis(500));
+    eprintln!("RMS after the player was dropped: {level:.6}");
     assert!(level < SILENT, "a dropped player still sounds: RMS {level}");
 }
 
@@ -131,5 +133,6 @@ async fn repeating_then_stopping_at_once_leaves_nothing_playing() {
     }
     assert_eq!(player.now_playing().await, NowPlaying::default());
     let level = pulse.record_level(Duration::from_millis(500));
+    eprintln!("RMS after 20 quick start-stops: {level:.6}");
     assert!(level < SILENT, "something still sounds: RMS {level}");
 }

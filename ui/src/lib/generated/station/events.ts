@@ -19,6 +19,8 @@ export const RECORD_STATUS = "record://status";
 export const RECORD_FILLED = "record://filled";
 /** Payload: LinkEvent of kind "note". */
 export const PLANT_NOTE = "plant://note";
+/** Payload: AlarmSoundView, when the sound starts, stops or its device changes. */
+export const ALARM_SOUND = "alarm://sound";
 /** Every code a command's Failure may carry. */
 export const FAILURE_CODES = ["invalid_input", "keychain_unavailable", "not_connected", "not_supported", "refused", "forbidden", "stopped", "internal"] as const;
 /** Endpoint kinds a server sends only when they change: current while the link is up. */

@@ -3,6 +3,7 @@ export type { AlarmSounds } from "./AlarmSounds";
 export type { AnnunciatorView } from "./AnnunciatorView";
 export type { AckAllOutcome } from "./AckAllOutcome";
 export type { AlarmHealth } from "./AlarmHealth";
+export type { AlarmSoundView } from "./AlarmSoundView";
 export type { AlarmPoint } from "./AlarmPoint";
 export type { AvailableUpdate } from "./AvailableUpdate";
 export type { DeskOperator } from "./DeskOperator";
