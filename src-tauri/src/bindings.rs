@@ -165,7 +165,9 @@ mod tests {
         assert!(text.contains(
             "  set_token: { args: { token: string; remember: boolean }; returns: DeskStatus };"
         ));
-        assert!(text.contains("acknowledge_alarm: { args: { alarmId: AlarmId }; returns: null }"));
+        assert!(text.contains(
+            "acknowledge_alarm: { args: { alarmId: AlarmId; note: string | null }; returns: null }"
+        ));
         assert!(text.contains("import type { AlarmId, EndpointId } from \"../protocol\";"));
     }
 }

@@ -16,14 +16,12 @@ use brewdeck_station::record::view::ExportOutcome;
 /// Entries read for an export or for alarm health, at most.
 const MOST_ENTRIES: usize = 100_000;
 
-fn off_runtime<T: Send + 'static>(
+async fn off_runtime<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
-) -> impl std::future::Future<Output = Result<T, AppError>> {
-    async move {
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|_| AppError::Internal("reading the journal failed".to_owned()))?
-    }
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| AppError::Internal("reading the journal failed".to_owned()))?
 }
 
 impl Desk {

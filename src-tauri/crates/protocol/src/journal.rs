@@ -174,6 +174,7 @@ pub struct Done {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

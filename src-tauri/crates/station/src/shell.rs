@@ -132,7 +132,10 @@ mod tests {
         }
         assert_eq!(TrayItem::from_id("nothing"), None);
         let labels: Vec<_> = TrayItem::ALL.iter().map(|i| i.label()).collect();
-        assert_eq!(labels, ["Show Brewdeck", "Retry now", "Quit"]);
+        assert_eq!(
+            labels,
+            ["Show Brewdeck", "Retry now", "Silence alarms", "Quit"]
+        );
     }
 
     #[test]
