@@ -101,6 +101,30 @@ pub struct JournalEntry {
     pub note_id: Option<u64>,
 }
 
+impl JournalEntry {
+    /// An entry with only what every entry has (its `seq` is the journal's to give).
+    pub fn new(kind: JournalKind, at: Timestamp, by: &str, text: String) -> JournalEntry {
+        JournalEntry {
+            seq: 0,
+            at,
+            by: by.to_owned(),
+            kind,
+            text,
+            severity: None,
+            alarm_id: None,
+            endpoint_ids: Vec::new(),
+            command_id: None,
+            action: None,
+            value: None,
+            status: None,
+            reason: None,
+            note: None,
+            until: None,
+            note_id: None,
+        }
+    }
+}
+
 /// `journal_query`: newest first, filtered, `beforeSeq` to page back.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

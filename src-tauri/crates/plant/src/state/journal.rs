@@ -9,24 +9,7 @@ use brewdeck_protocol::{
 
 /// An entry with only what every entry has; the store gives it its `seq`.
 fn entry(kind: JournalKind, by: &str, text: String, at: Timestamp) -> JournalEntry {
-    JournalEntry {
-        seq: 0,
-        at,
-        by: by.to_owned(),
-        kind,
-        text,
-        severity: None,
-        alarm_id: None,
-        endpoint_ids: Vec::new(),
-        command_id: None,
-        action: None,
-        value: None,
-        status: None,
-        reason: None,
-        note: None,
-        until: None,
-        note_id: None,
-    }
+    JournalEntry::new(kind, at, by, text)
 }
 
 /// A command in words: `set HLT setpoint to 168: succeeded`.

@@ -49,24 +49,7 @@ fn phase_word(phase: CommandPhase) -> &'static str {
 }
 
 fn entry(kind: JournalKind, at: Timestamp, by: &str, text: String) -> JournalEntry {
-    JournalEntry {
-        seq: 0,
-        at,
-        by: by.to_owned(),
-        kind,
-        text,
-        severity: None,
-        alarm_id: None,
-        endpoint_ids: Vec::new(),
-        command_id: None,
-        action: None,
-        value: None,
-        status: None,
-        reason: None,
-        note: None,
-        until: None,
-        note_id: None,
-    }
+    JournalEntry::new(kind, at, by, text)
 }
 
 fn alarm_entry(kind: JournalKind, alarm: &Alarm, at: Timestamp, by: &str) -> JournalEntry {
