@@ -9,6 +9,7 @@ import App from "./App.svelte";
 import type { EndpointId } from "./lib/generated/protocol";
 import type { DeskSnapshot } from "./lib/generated/station";
 import {
+  ALARM_SOUND,
   DESK_RESYNC,
   LINK_STATE,
   PLANT_ALARM,
@@ -27,6 +28,7 @@ import {
   HLT_TEMP,
   TRANSFER_PUMP,
   alarm,
+  alarmSoundView,
   command,
   deskSnapshot,
   recordView,
@@ -387,6 +389,60 @@ describe("alarms", () => {
     await fake.emit(PLANT_ALARM, { kind: "alarm", alarm: alarm({ alarmId: 11, severity: "medium", message: "Mash tun slow", acked: true }), via: "live" });
     expect(assertive.textContent).toMatch(/HLT dry fire/);
     expect(polite.textContent?.trim()).toBe("");
+  });
+});
+
+describe("the alarm sound", () => {
+  const alarms = [alarm({ alarmId: 3, severity: "critical", message: "Glycol too warm", endpointId: 8 })];
+
+  test("Silence sits in the alarm banner while the sound repeats; it acknowledges nothing", async () => {
+    const user = userEvent.setup();
+    fake = new FakeBackend(deskSnapshot({ alarms }));
+    render(App);
+    await until(() => fake!.callsOf("alarm_sound").length === 1, "alarm_sound");
+    expect(screen.queryByTestId("silence-button")).toBeNull();
+
+    await fake.emit(ALARM_SOUND, alarmSoundView({ sounding: true, playing: "critical" }));
+    const silence = within(screen.getByTestId("alarm-banner")).getByTestId("silence-button");
+    await user.click(silence);
+    await until(() => fake!.callsOf("silence_alarms").length === 1, "silence_alarms");
+    expect(fake.callsOf("acknowledge_alarm")).toHaveLength(0);
+    expect(fake.callsOf("acknowledge_all")).toHaveLength(0);
+
+    await fake.emit(ALARM_SOUND, alarmSoundView({ sounding: false, silenced: 1 }));
+    expect(screen.queryByTestId("silence-button")).toBeNull();
+    expect(screen.getByTestId("silenced-note").textContent).toBe("Sound silenced: 1 alarm still unacknowledged");
+    // Still waiting for an acknowledgement.
+    expect(screen.getByTestId("unacked-count").textContent).toBe("1 unacknowledged");
+  });
+
+  test("Ctrl+Shift+S silences with the focus in a text field; the other keys work as before", async () => {
+    const user = userEvent.setup();
+    const { fake } = await renderLoaded(deskSnapshot({ alarms }));
+    await fake.emit(ALARM_SOUND, alarmSoundView({ sounding: true, playing: "critical" }));
+    await user.click(screen.getByTestId("tab-settings"));
+    const field = screen.getByLabelText("Server URL") as HTMLInputElement;
+    await user.click(field);
+    await user.keyboard("{Control>}{Shift>}S{/Shift}{/Control}");
+    await until(() => fake.callsOf("silence_alarms").length === 1, "silence_alarms");
+    expect(field.value).toBe("");
+    expect(fake.callsOf("acknowledge_alarm")).toHaveLength(0);
+
+    // The tabs' arrows are untouched.
+    screen.getByTestId("tab-settings").focus();
+    await user.keyboard("{Home}");
+    expect(screen.getByTestId("tab-alarms").getAttribute("aria-selected")).toBe("true");
+    expect(fake.callsOf("silence_alarms")).toHaveLength(1);
+  });
+
+  test("a desk that cannot sound says so in the banner", async () => {
+    fake = new FakeBackend(deskSnapshot());
+    fake.sound = alarmSoundView({}, { state: "unavailable", reason: "no audio output device" });
+    render(App);
+    await until(() => screen.queryByTestId("sound-unavailable") !== null, "the notice");
+    expect(within(screen.getByTestId("alarm-banner")).getByTestId("sound-unavailable").textContent?.trim()).toBe(
+      "Alarm sounds cannot play: no audio output device",
+    );
   });
 });
 

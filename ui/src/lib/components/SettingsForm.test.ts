@@ -89,6 +89,28 @@ describe("settings validation", () => {
     expect(screen.queryByTestId("server-url-error")).toBeNull();
   });
 
+  test("the alarm sounds are chosen per severity and saved with the rest", async () => {
+    const user = userEvent.setup();
+    const { fake } = renderForm();
+    const select = (severity: string) => screen.getByTestId(`alarm-sound-${severity}`) as HTMLSelectElement;
+    expect(["critical", "high", "medium", "low"].map((s) => select(s).value)).toEqual(["repeat", "once", "off", "off"]);
+    expect(screen.getByRole("group", { name: "Alarm sounds" })).toBeTruthy();
+    expect(screen.getByRole("combobox", { name: "Critical" })).toBe(select("critical"));
+    expect([...select("high").options].map((o) => o.textContent)).toEqual(["Repeat until acknowledged or silenced", "Once", "Off"]);
+    expect(screen.getByText(/stops the sound without acknowledging/)).toBeTruthy();
+
+    await user.selectOptions(select("critical"), "once");
+    await user.selectOptions(select("high"), "repeat");
+    await user.selectOptions(select("low"), "Repeat until acknowledged or silenced");
+    await user.click(save());
+    await until(() => fake.callsOf("save_settings").length === 1, "save_settings");
+    const settings = fake.callsOf("save_settings")[0]!.args.settings as { alarmSounds: unknown; theme: string };
+    expect(settings.alarmSounds).toEqual({ critical: "once", high: "repeat", medium: "off", low: "repeat" });
+    expect(settings.theme).toBe("system");
+    await until(() => screen.queryByText("Settings saved.") !== null, "the confirmation");
+    expect(select("low").value).toBe("repeat");
+  });
+
   test.each(["", "ws://localhost:9000/ws", "ws://127.0.0.1:9000", "ws://[::1]:9000/ws"])("%j is accepted", async (typed) => {
     const user = userEvent.setup();
     const { fake } = renderForm();

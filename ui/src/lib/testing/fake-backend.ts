@@ -11,6 +11,7 @@ import type { CommandName } from "../generated/app/commands";
 import type { CommandDraft, CommandView } from "../generated/link";
 import type {
   AckAllOutcome,
+  AlarmSoundView,
   DeskSnapshot,
   DeskStatus,
   ExportOutcome,
@@ -34,6 +35,8 @@ export class FakeBackend {
   snapshot: DeskSnapshot;
   /** What record_status answers (set_retention changes its retention). */
   record: RecordView = recordView();
+  /** What alarm_sound answers: null, as a desk that plays no sound (tests). */
+  sound: AlarmSoundView | null = null;
   #handlers = new Map<string, Handler>();
   #commands = 0;
 
@@ -101,6 +104,7 @@ export class FakeBackend {
         return { acknowledged, refused: null } satisfies AckAllOutcome;
       }
       case "acknowledge_alarm":
+      case "silence_alarms":
       case "shelve_alarm":
       case "unshelve_alarm":
       case "connect":
@@ -121,6 +125,8 @@ export class FakeBackend {
       case "trend":
         // An empty record: answer with the range and no readings.
         return emptyTrend(args.query as TrendQuery);
+      case "alarm_sound":
+        return structuredClone(this.sound);
       case "record_status":
         return structuredClone(this.record);
       case "set_retention":

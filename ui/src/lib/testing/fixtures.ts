@@ -4,6 +4,8 @@
 import type { CommandView, LinkState } from "../generated/link";
 import type { Alarm, Endpoint, EndpointId, Shelved, Value } from "../generated/protocol";
 import type {
+  AlarmSoundView,
+  AnnunciatorView,
   DeskOperator,
   DeskSnapshot,
   DeskStatus,
@@ -278,6 +280,11 @@ export function command(overrides: Partial<CommandView> & { endpointId: Endpoint
     revision: commandRevision++,
     ...overrides,
   };
+}
+
+/** The alarm sound: quiet, on a desk that can sound. */
+export function alarmSoundView(annunciator: Partial<AnnunciatorView> = {}, device: AlarmSoundView["device"] = { state: "ready" }): AlarmSoundView {
+  return { annunciator: { sounding: false, playing: null, silenced: 0, ...annunciator }, device };
 }
 
 export function recordView(overrides: Partial<RecordView> = {}): RecordView {
