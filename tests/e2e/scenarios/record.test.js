@@ -182,6 +182,7 @@ scenario("a critical alarm sounds on the sound card until silenced, and stays un
   await waitFor("the silence button gone", async () => !(await (await ana.$("[data-testid=silence-button]")).isDisplayed()));
   const silent = await level(ctx.dir, "silenced");
   assert.ok(silent < 0.005, `silence stops it: RMS ${silent}`);
+  ctx.t.diagnostic(`RMS sounding ${sounding.toFixed(3)}, still ${still.toFixed(3)}, silenced ${silent.toFixed(4)}`);
   // Silence is not an acknowledgement.
   assert.equal(await textOf(ana, `${row(id)} [data-testid=alarm-acked-by]`), null);
 });
