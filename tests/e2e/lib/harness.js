@@ -380,6 +380,33 @@ export class Watcher {
   }
 }
 
+// ---------------------------------------------------------------- sound on the null sink
+
+/** The null sink ./dev's with_desktop gives the app (its monitor is recorded). */
+export const SINK = process.env.BREWDECK_TEST_SINK;
+
+/** The sink's RMS level (0 to 1) over `seconds`: parec records its monitor as 16-bit WAV;
+ * the samples after the `data` chunk are read to the end (parec, interrupted, leaves the
+ * chunk's length unset). The first moments of a recording may be empty: record long enough. */
+export async function sinkLevel(dir, name, seconds = 3) {
+  const file = path.join(dir, `${name}.wav`);
+  const rec = spawn("parec", ["-d", `${SINK}.monitor`, "--file-format=wav", "--format=s16le", file], { stdio: "ignore" });
+  await new Promise((r) => setTimeout(r, seconds * 1000)); // a recording lasts this long: a measurement, not a wait
+  rec.kill("SIGINT");
+  await new Promise((r) => rec.once("exit", r));
+  const wav = fs.readFileSync(file);
+  const data = wav.indexOf(Buffer.from("data"));
+  if (data < 0) throw new Error(`no data chunk in ${file}`);
+  let sum = 0;
+  let n = 0;
+  for (let i = data + 8; i + 1 < wav.length; i += 2) {
+    const x = wav.readInt16LE(i) / 32768;
+    sum += x * x;
+    n += 1;
+  }
+  return n ? Math.sqrt(sum / n) : 0;
+}
+
 // ---------------------------------------------------------------- scenarios
 
 /**

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { App, Watcher, appRunning, scenario, secretToolLookup, waitFor } from "../lib/harness.js";
+import { App, SINK, Watcher, appRunning, scenario, secretToolLookup, sinkLevel, waitFor } from "../lib/harness.js";
 
 /** The X map state of the top-level window titled `name` (IsViewable, IsUnMapped), or null. */
 function windowMapState(name) {
@@ -296,6 +296,11 @@ scenario("closing the window hides it to the tray; a critical alarm still notifi
   await plant.raiseAlarm("critical", message);
   const note = await waitFor("the notification from the hidden app", () => ctx.notifications().find((n) => n.body === message), 15_000);
   ctx.t.diagnostic(`notified: ${note.summary} / ${note.body}`);
+  // And heard: the sound is the app's own, not the webview's, so a hidden window sounds.
+  assert.ok(SINK, "BREWDECK_TEST_SINK is not set: run the suite through ./dev (with_desktop starts a null sink)");
+  const heard = await sinkLevel(ctx.dir, "hidden");
+  ctx.t.diagnostic(`RMS with the window hidden: ${heard.toFixed(3)}`);
+  assert.ok(heard > 0.05, `the hidden app's alarm is heard: RMS ${heard}`);
   assert.ok(appRunning(), "the app is gone");
   assert.equal(windowMapState("Brewdeck"), "IsUnMapped", "the window is still on screen");
 });

@@ -4,10 +4,9 @@
 // a critical alarm sounds on the (null) sound card until silenced.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { App, scenario, waitFor } from "../lib/harness.js";
+import { App, SINK, scenario, sinkLevel as level, waitFor } from "../lib/harness.js";
 
 const ANA = ["ana", "operator", "ana-e2e-token-51f0"];
 const SAM = ["sam", "supervisor", "sam-e2e-token-8c2a"];
@@ -140,30 +139,6 @@ scenario("a viewer's command button is disabled, with the reason", async (ctx) =
 });
 
 // ---- sound: what the null sink plays, measured
-
-const SINK = process.env.BREWDECK_TEST_SINK;
-
-/** The sink's RMS level (0 to 1) over `seconds`: parec records its monitor as 16-bit WAV;
- * the samples after the `data` chunk are read to the end (parec, interrupted, leaves the
- * chunk's length unset). The first moments of a recording may be empty: record long enough. */
-async function level(dir, name, seconds = 3) {
-  const file = path.join(dir, `${name}.wav`);
-  const rec = spawn("parec", ["-d", `${SINK}.monitor`, "--file-format=wav", "--format=s16le", file], { stdio: "ignore" });
-  await new Promise((r) => setTimeout(r, seconds * 1000)); // a recording lasts this long: a measurement, not a wait
-  rec.kill("SIGINT");
-  await new Promise((r) => rec.once("exit", r));
-  const wav = fs.readFileSync(file);
-  const data = wav.indexOf(Buffer.from("data"));
-  assert.ok(data > 0, `no data chunk in ${file}`);
-  let sum = 0;
-  let n = 0;
-  for (let i = data + 8; i + 1 < wav.length; i += 2) {
-    const x = wav.readInt16LE(i) / 32768;
-    sum += x * x;
-    n += 1;
-  }
-  return n ? Math.sqrt(sum / n) : 0;
-}
 
 scenario("a critical alarm sounds on the sound card until silenced, and stays unacknowledged", async (ctx) => {
   assert.ok(SINK, "BREWDECK_TEST_SINK is not set: run the suite through ./dev (with_desktop starts a null sink)");
